@@ -1,0 +1,90 @@
+/**
+ * @module core/config
+ * The facts every part of Ferry agrees on: key prefixes, queue timings, retry counts and the
+ * jobs table schema. Local provisioning (scripts/), the AWS stack (infra/), the functions and
+ * the worker all import them from here, so a change lands everywhere at once.
+ */
+
+/** Where objects live in the bucket. Ingest listens on `uploads`; the worker writes only `results`. */
+export const KEY_PREFIX = {
+  uploads: 'uploads/',
+  results: 'results/',
+} as const;
+
+/** The task a job runs when nobody names one. */
+export const DEFAULT_TASK = 'ocr';
+
+/** Jobs queue settings (SQS). */
+export const QUEUE = {
+  /**
+   * How long a received message stays hidden, in seconds. Short on purpose: the worker's
+   * heartbeat extends it while a job runs, so a dead worker's job comes back within a minute.
+   */
+  visibilityTimeoutSec: 60,
+  /** Deliveries before SQS moves a message to the dead-letter queue. */
+  maxReceiveCount: 5,
+  /** Long-poll wait per ReceiveMessage call, in seconds (SQS maximum is 20). */
+  receiveWaitTimeSec: 20,
+  /** How long an unprocessed message is kept, in seconds (4 days). */
+  messageRetentionSec: 4 * 24 * 3600,
+  /** How long a dead letter is kept for inspection, in seconds (14 days, the SQS maximum). */
+  deadLetterRetentionSec: 14 * 24 * 3600,
+} as const;
+
+/** Jobs table (DynamoDB) schema. */
+export const TABLE = {
+  partitionKey: 'jobId',
+  /** GSI that lists jobs by status, newest first. */
+  statusIndex: { name: 'byStatus', partitionKey: 'status', sortKey: 'createdAt' },
+  /** TTL attribute, epoch seconds. */
+  ttlAttribute: 'expiresAt',
+} as const;
+
+/** Job lifecycle timings. */
+export const JOB = {
+  /** Days a job record (and its TTL) lives after its last change. */
+  retentionDays: 30,
+  /**
+   * How long a worker's claim on a RUNNING job holds without a heartbeat, in seconds.
+   * Equal to the queue's visibility timeout: when the message reappears, the lease has lapsed.
+   */
+  leaseSec: QUEUE.visibilityTimeoutSec,
+  /** Heartbeat period while a job runs, in seconds (a third of the lease, so two may be missed). */
+  heartbeatSec: Math.floor(QUEUE.visibilityTimeoutSec / 3),
+} as const;
+
+/** Queue of webhook deliveries: retried with exponential backoff via message delays. */
+export const WEBHOOK = {
+  /** Delivery attempts before the outcome is recorded as failed. */
+  maxAttempts: 6,
+  /** Delay before the 2nd attempt, in seconds; doubled each time, capped at SQS's 900 s. */
+  firstRetryDelaySec: 10,
+  /** Per-attempt HTTP timeout, in milliseconds. */
+  requestTimeoutMs: 10_000,
+  /** Visibility timeout of the webhooks queue, in seconds (covers one delivery attempt). */
+  visibilityTimeoutSec: 30,
+} as const;
+
+/**
+ * The Lambda functions: entry file (bundled by esbuild) and limits, shared by local
+ * provisioning and infra/.
+ */
+export const FUNCTIONS = {
+  ingest: { entry: 'functions/ingest/handler.ts', timeoutSec: 30, memoryMb: 256 },
+  api: { entry: 'functions/api/handler.ts', timeoutSec: 15, memoryMb: 256 },
+  webhook: { entry: 'functions/webhook/handler.ts', timeoutSec: 30, memoryMb: 256 },
+} as const;
+
+/** Names of the resources when Ferry runs against a local emulator. AWS names come from SST. */
+export const LOCAL_RESOURCES = {
+  region: 'us-east-1',
+  endpoint: 'http://127.0.0.1:4566',
+  bucket: 'ferry-local',
+  table: 'ferry-jobs',
+  queue: 'ferry-jobs',
+  deadLetterQueue: 'ferry-jobs-dlq',
+  webhookQueue: 'ferry-webhooks',
+  webhookDeadLetterQueue: 'ferry-webhooks-dlq',
+  ingestFunction: 'ferry-ingest',
+  webhookFunction: 'ferry-webhook',
+} as const;

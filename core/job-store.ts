@@ -1,0 +1,307 @@
+/**
+ * @module core/job-store
+ * Every read and status change of a job record. Each change is a conditional write built from
+ * the named fragments below, so a duplicate event or message can never move a job backwards or
+ * run it twice; a failed condition becomes a JobStateConflictError carrying the job as it is.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TABLE } from './config.ts';
+import { JobNotFoundError, JobStateConflictError } from './errors.ts';
+import { type Job, JobStatus, type JobTimings, type WebhookDelivery } from './job.ts';
+import { expiresAtFor, fromItem, toItem } from './job-item.ts';
+
+export interface JobStoreOptions {
+  dynamo: DynamoDBDocumentClient;
+  table: string;
+  /** Injected clock for tests. */
+  now?: () => Date;
+}
+
+/** Fields of an update: `SET name = :name` for each entry. */
+type Changes = Record<string, unknown>;
+
+interface Condition {
+  expression: string;
+  values?: Record<string, unknown>;
+  names?: Record<string, string>;
+}
+
+// Named condition fragments. Combined with AND; each says one thing about the current item.
+const exists: Condition = { expression: 'attribute_exists(jobId)' };
+const statusIs = (...statuses: JobStatus[]): Condition => ({
+  expression: `#status IN (${statuses.map((_, i) => `:s${i}`).join(', ')})`,
+  names: { '#status': 'status' },
+  values: Object.fromEntries(statuses.map((s, i) => [`:s${i}`, s])),
+});
+const heldBy = (workerId: string): Condition => ({
+  expression: 'workerId = :me',
+  values: { ':me': workerId },
+});
+/** RUNNING, but its worker stopped renewing the lease: the job may be taken over. */
+const leaseLapsed = (nowMs: number): Condition => ({
+  expression: '(#status = :running AND leaseExpiresAt < :nowMs)',
+  names: { '#status': 'status' },
+  values: { ':running': JobStatus.Running, ':nowMs': nowMs },
+});
+const either = (a: Condition, b: Condition): Condition => ({
+  expression: `(${a.expression} OR ${b.expression})`,
+  names: { ...a.names, ...b.names },
+  values: { ...a.values, ...b.values },
+});
+
+export interface ListJobsOptions {
+  status: JobStatus;
+  limit: number;
+  /** Opaque cursor from the previous page. */
+  cursor?: string;
+}
+
+export interface JobPage {
+  jobs: Job[];
+  cursor?: string;
+}
+
+export class JobStore {
+  readonly #dynamo: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #now: () => Date;
+
+  constructor(options: JobStoreOptions) {
+    this.#dynamo = options.dynamo;
+    this.#table = options.table;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** Consistent read; undefined when the job does not exist. */
+  async get(jobId: string): Promise<Job | undefined> {
+    const out = await this.#dynamo.send(
+      new GetCommand({ TableName: this.#table, Key: { jobId }, ConsistentRead: true }),
+    );
+    return out.Item ? fromItem(out.Item) : undefined;
+  }
+
+  async require(jobId: string): Promise<Job> {
+    const job = await this.get(jobId);
+    if (!job) throw new JobNotFoundError(jobId);
+    return job;
+  }
+
+  /**
+   * Creates the job unless one with its id exists. Returns the stored job and whether this call
+   * created it, so a duplicate event sees the first one's record.
+   */
+  async create(
+    fields: Omit<Job, 'createdAt' | 'updatedAt' | 'expiresAt' | 'attempts'>,
+  ): Promise<{ job: Job; created: boolean }> {
+    const now = this.#now();
+    const job: Job = {
+      ...fields,
+      attempts: 0,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      ...(fields.status === JobStatus.Queued ? { queuedAt: now.toISOString() } : {}),
+      expiresAt: expiresAtFor(now),
+    };
+    try {
+      await this.#dynamo.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: toItem(job),
+          ConditionExpression: 'attribute_not_exists(jobId)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { job, created: true };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = error.Item ? fromItem(error.Item as Record<string, unknown>) : await this.require(job.jobId);
+      return { job: existing, created: false };
+    }
+  }
+
+  /** AWAITING_UPLOAD -> QUEUED when the API's presigned upload lands at the job's key. */
+  markUploaded(jobId: string, key: string, object: Pick<Job, 'size' | 'etag' | 'contentType'>): Promise<Job> {
+    const now = this.#now().toISOString();
+    return this.#update(
+      jobId,
+      { ...object, status: JobStatus.Queued, queuedAt: now },
+      [statusIs(JobStatus.AwaitingUpload), { expression: '#key = :key', names: { '#key': 'key' }, values: { ':key': key } }],
+      [JobStatus.AwaitingUpload],
+    );
+  }
+
+  /** Records the queue message that carries the job (once; a second send is a duplicate). */
+  recordEnqueued(jobId: string, messageId: string): Promise<Job> {
+    return this.#update(jobId, { messageId }, [exists, { expression: 'attribute_not_exists(messageId)' }], [
+      JobStatus.Queued,
+    ]);
+  }
+
+  /**
+   * QUEUED -> RUNNING for this worker, or takes over a RUNNING job whose lease lapsed (its worker
+   * died). Increments attempts and starts a lease of `leaseMs`.
+   */
+  claim(jobId: string, workerId: string, leaseMs: number): Promise<Job> {
+    const now = this.#now();
+    return this.#update(
+      jobId,
+      {
+        status: JobStatus.Running,
+        workerId,
+        startedAt: now.toISOString(),
+        leaseExpiresAt: now.getTime() + leaseMs,
+      },
+      [either(statusIs(JobStatus.Queued), leaseLapsed(now.getTime()))],
+      [JobStatus.Queued, JobStatus.Running],
+      'attempts',
+    );
+  }
+
+  /** Extends this worker's lease; fails if the job was canceled or taken over meanwhile. */
+  renewLease(jobId: string, workerId: string, leaseMs: number): Promise<Job> {
+    return this.#update(
+      jobId,
+      { leaseExpiresAt: this.#now().getTime() + leaseMs },
+      [statusIs(JobStatus.Running), heldBy(workerId)],
+      [JobStatus.Running],
+    );
+  }
+
+  /** Ends this worker's lease early so another worker may take the job over at once. */
+  releaseLease(jobId: string, workerId: string): Promise<Job> {
+    return this.#update(jobId, { leaseExpiresAt: 0 }, [statusIs(JobStatus.Running), heldBy(workerId)], [
+      JobStatus.Running,
+    ]);
+  }
+
+  /** RUNNING -> SUCCEEDED, by the worker holding the job. */
+  succeed(
+    jobId: string,
+    workerId: string,
+    result: { resultKey: string; timings: JobTimings; executionProvider: string },
+  ): Promise<Job> {
+    return this.#update(
+      jobId,
+      { ...result, status: JobStatus.Succeeded, finishedAt: this.#now().toISOString() },
+      [statusIs(JobStatus.Running), heldBy(workerId)],
+      [JobStatus.Running],
+    );
+  }
+
+  /**
+   * -> FAILED with a sentence the user can act on. With `workerId`, only the worker holding the
+   * RUNNING job may fail it; without, any non-final job may be failed (e.g. from the DLQ).
+   */
+  fail(
+    jobId: string,
+    failure: { error: string; errorCode: string; timings?: JobTimings; executionProvider?: string },
+    workerId?: string,
+  ): Promise<Job> {
+    const conditions = workerId
+      ? [statusIs(JobStatus.Running), heldBy(workerId)]
+      : [statusIs(JobStatus.AwaitingUpload, JobStatus.Queued, JobStatus.Running)];
+    return this.#update(
+      jobId,
+      { ...failure, status: JobStatus.Failed, finishedAt: this.#now().toISOString() },
+      conditions,
+      workerId ? [JobStatus.Running] : [JobStatus.AwaitingUpload, JobStatus.Queued, JobStatus.Running],
+    );
+  }
+
+  /** Any non-final state -> CANCELED. A worker running the job sees it at its next heartbeat. */
+  cancel(jobId: string): Promise<Job> {
+    const open = [JobStatus.AwaitingUpload, JobStatus.Queued, JobStatus.Running];
+    return this.#update(
+      jobId,
+      { status: JobStatus.Canceled, finishedAt: this.#now().toISOString() },
+      [statusIs(...open)],
+      open,
+    );
+  }
+
+  /** Stores the outcome of the latest webhook delivery; allowed in any state. */
+  recordWebhook(jobId: string, webhook: WebhookDelivery): Promise<Job> {
+    return this.#update(jobId, { webhook }, [exists], []);
+  }
+
+  /** Jobs in one status, newest first, through the status GSI. */
+  async list(options: ListJobsOptions): Promise<JobPage> {
+    const out = await this.#dynamo.send(
+      new QueryCommand({
+        TableName: this.#table,
+        IndexName: TABLE.statusIndex.name,
+        KeyConditionExpression: '#status = :status',
+        ExpressionAttributeNames: { '#status': TABLE.statusIndex.partitionKey },
+        ExpressionAttributeValues: { ':status': options.status },
+        ScanIndexForward: false,
+        Limit: options.limit,
+        ...(options.cursor ? { ExclusiveStartKey: decodeCursor(options.cursor) } : {}),
+      }),
+    );
+    return {
+      jobs: (out.Items ?? []).map(fromItem),
+      ...(out.LastEvaluatedKey ? { cursor: encodeCursor(out.LastEvaluatedKey) } : {}),
+    };
+  }
+
+  async #update(
+    jobId: string,
+    changes: Changes,
+    conditions: Condition[],
+    expected: JobStatus[],
+    increment?: string,
+  ): Promise<Job> {
+    const now = this.#now();
+    const all: Changes = { ...changes, updatedAt: now.toISOString(), expiresAt: expiresAtFor(now) };
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets = Object.entries(all).map(([field, value], i) => {
+      names[`#f${i}`] = field;
+      values[`:v${i}`] = value;
+      return `#f${i} = :v${i}`;
+    });
+    if (increment) {
+      names['#inc'] = increment;
+      values[':zero'] = 0;
+      values[':one'] = 1;
+      sets.push('#inc = if_not_exists(#inc, :zero) + :one');
+    }
+    const withExists = conditions.includes(exists) ? conditions : [exists, ...conditions];
+    for (const c of withExists) {
+      Object.assign(names, c.names);
+      Object.assign(values, c.values);
+    }
+    try {
+      const out = await this.#dynamo.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { jobId },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: withExists.map((c) => c.expression).join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return fromItem(out.Attributes ?? {});
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = error.Item ? fromItem(error.Item as Record<string, unknown>) : undefined;
+      if (!current) throw new JobNotFoundError(jobId);
+      throw new JobStateConflictError(jobId, expected, current, { cause: error });
+    }
+  }
+}
+
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+/** Throws on a cursor that is not one of ours, so the API can answer 400. */
+export function decodeCursor(cursor: string): Record<string, unknown> {
+  const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!parsed || typeof parsed !== 'object' || !('jobId' in parsed)) throw new Error('not a jobs cursor');
+  return parsed as Record<string, unknown>;
+}

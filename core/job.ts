@@ -1,0 +1,94 @@
+/**
+ * @module core/job
+ * The job: its states, its record and the rules for moving between states.
+ *
+ * ```
+ * AWAITING_UPLOAD --(object lands)--> QUEUED --(worker claims)--> RUNNING --> SUCCEEDED
+ *       |                               |                          |-------> FAILED
+ *       +-----------(cancel)------------+----------(cancel)--------+-------> CANCELED
+ * ```
+ * - Only the API creates AWAITING_UPLOAD; only ingest moves a job to QUEUED (creating it when
+ *   the upload came straight to the bucket); only the worker moves QUEUED/RUNNING to
+ *   RUNNING/SUCCEEDED/FAILED; cancel comes from the API.
+ * - Every transition is a conditional write on the current status (see job-store.ts), so a
+ *   duplicate event or message never moves a job backwards or runs it twice.
+ * - Final states never change.
+ */
+
+export const JobStatus = {
+  AwaitingUpload: 'AWAITING_UPLOAD',
+  Queued: 'QUEUED',
+  Running: 'RUNNING',
+  Succeeded: 'SUCCEEDED',
+  Failed: 'FAILED',
+  Canceled: 'CANCELED',
+} as const;
+export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
+
+export const FINAL_STATUSES: readonly JobStatus[] = [JobStatus.Succeeded, JobStatus.Failed, JobStatus.Canceled];
+
+export function isFinal(status: JobStatus): boolean {
+  return FINAL_STATUSES.includes(status);
+}
+
+/** Milliseconds spent in each stage of a job. */
+export interface JobTimings {
+  /** From the job entering QUEUED to a worker claiming it. */
+  queue?: number;
+  download?: number;
+  preprocess?: number;
+  inference?: number;
+  upload?: number;
+  /** From claim to final state. */
+  total?: number;
+}
+
+/** Outcome of the last webhook delivery for a job. */
+export interface WebhookDelivery {
+  status: 'delivered' | 'failed';
+  attempts: number;
+  /** HTTP status of the last attempt, if the receiver answered. */
+  statusCode?: number;
+  error?: string;
+  at: string;
+}
+
+/** A job as the rest of the code sees it. Stored as a DynamoDB item by job-item.ts. */
+export interface Job {
+  jobId: string;
+  status: JobStatus;
+  task: string;
+  bucket: string;
+  key: string;
+  /** Bytes, once the object exists. */
+  size?: number;
+  etag?: string;
+  contentType?: string;
+  /** ISO 8601 UTC. */
+  createdAt: string;
+  updatedAt: string;
+  queuedAt?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** SQS message id of the job's queue message, once sent (ingest's idempotency marker). */
+  messageId?: string;
+  /** How many times a worker has claimed the job. */
+  attempts: number;
+  /** The worker holding the job while RUNNING. */
+  workerId?: string;
+  /** Epoch milliseconds when the RUNNING worker's claim lapses unless its heartbeat renews it. */
+  leaseExpiresAt?: number;
+  resultKey?: string;
+  /** A sentence a user can act on. */
+  error?: string;
+  /** Stable machine-readable error code, e.g. INVALID_INPUT. */
+  errorCode?: string;
+  timings?: JobTimings;
+  executionProvider?: string;
+  webhookUrl?: string;
+  webhook?: WebhookDelivery;
+  /** Free-form client data from POST /uploads, returned untouched. */
+  metadata?: Record<string, string>;
+  /** TTL, epoch seconds. */
+  expiresAt: number;
+}

@@ -1,0 +1,82 @@
+/**
+ * @module functions/ingest/ingest-object
+ * Turns one uploaded object into exactly one QUEUED job with one queue message.
+ *
+ * Idempotency, step by step (S3 delivers events at least once; Lambda retries after a crash):
+ * 1. The job id comes from the object (API uploads carry it in the key; direct drops derive it
+ *    from bucket, key and ETag/version), so a duplicate event addresses the same record.
+ * 2. The record is created, or moved AWAITING_UPLOAD -> QUEUED, with a conditional write.
+ * 3. If the record has no `messageId`, the message is sent and its id recorded, conditionally.
+ *    A retry after a crash between 2 and 3 finds no `messageId` and sends; a duplicate event
+ *    after 3 finds one and sends nothing. Only a crash in the few milliseconds between the send
+ *    and its record can produce a second message, and the worker's conditional claim absorbs it.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { DEFAULT_TASK } from '../../core/config.ts';
+import { JobStateConflictError } from '../../core/errors.ts';
+import { type Job, JobStatus } from '../../core/job.ts';
+import { sendJobMessage } from '../../core/job-queue.ts';
+import type { JobStore } from '../../core/job-store.ts';
+import { deriveJobId, jobIdFromUploadKey } from '../../core/keys.ts';
+import type { StoredObject } from './resolve-object.ts';
+
+export interface IngestDeps {
+  s3: S3Client;
+  sqs: SQSClient;
+  jobs: JobStore;
+  queueUrl: string;
+}
+
+export type IngestOutcome =
+  | { outcome: 'enqueued'; job: Job }
+  /** A duplicate event: the job exists and its message was already sent. */
+  | { outcome: 'duplicate'; job: Job }
+  /** The job ended (e.g. canceled) before its upload was processed; nothing to run. */
+  | { outcome: 'skipped'; job: Job };
+
+export async function ingestObject(deps: IngestDeps, bucket: string, object: StoredObject): Promise<IngestOutcome> {
+  const job = await recordQueuedJob(deps.jobs, bucket, object);
+  if (job.status !== JobStatus.Queued) return { outcome: 'skipped', job };
+  if (job.messageId) return { outcome: 'duplicate', job };
+  const messageId = await sendJobMessage(deps.sqs, deps.queueUrl, job);
+  try {
+    return { outcome: 'enqueued', job: await deps.jobs.recordEnqueued(job.jobId, messageId) };
+  } catch (error) {
+    // A concurrent duplicate recorded its message first; ours is a harmless extra (see header).
+    if (error instanceof JobStateConflictError) return { outcome: 'duplicate', job: error.current };
+    throw error;
+  }
+}
+
+/** The QUEUED job for this object: an API job waiting for this upload, or a new direct-drop job. */
+async function recordQueuedJob(jobs: JobStore, bucket: string, object: StoredObject): Promise<Job> {
+  const apiJobId = jobIdFromUploadKey(object.key);
+  if (apiJobId) {
+    const existing = await jobs.get(apiJobId);
+    if (existing && existing.key === object.key && existing.bucket === bucket) {
+      if (existing.status !== JobStatus.AwaitingUpload) return existing;
+      try {
+        return await jobs.markUploaded(apiJobId, object.key, {
+          size: object.size,
+          etag: object.etag,
+          ...(object.contentType ? { contentType: object.contentType } : {}),
+        });
+      } catch (error) {
+        if (error instanceof JobStateConflictError) return error.current;
+        throw error;
+      }
+    }
+  }
+  const { job } = await jobs.create({
+    jobId: deriveJobId({ bucket, key: object.key, etag: object.etag, ...(object.versionId ? { versionId: object.versionId } : {}) }),
+    status: JobStatus.Queued,
+    task: DEFAULT_TASK,
+    bucket,
+    key: object.key,
+    size: object.size,
+    etag: object.etag,
+    ...(object.contentType ? { contentType: object.contentType } : {}),
+  });
+  return job;
+}

@@ -1,0 +1,49 @@
+/**
+ * @module functions/ingest/resolve-object
+ * Finds the object an S3 event names. AWS form-encodes event keys and emulators may not, and a
+ * key may legitimately contain "+" or "%", so each decoding is checked with HeadObject, and the
+ * event's ETag breaks a tie when more than one candidate exists.
+ */
+import { HeadObjectCommand, NotFound, type S3Client } from '@aws-sdk/client-s3';
+import { eventKeyCandidates, normaliseEtag } from '../../core/keys.ts';
+
+export interface StoredObject {
+  key: string;
+  size: number;
+  etag: string;
+  contentType?: string;
+  versionId?: string;
+}
+
+/** The stored object for an event key, or undefined when none of its decodings exists (deleted since). */
+export async function resolveObject(
+  s3: S3Client,
+  bucket: string,
+  eventKey: string,
+  eventEtag: string | undefined,
+): Promise<StoredObject | undefined> {
+  const found: StoredObject[] = [];
+  for (const key of eventKeyCandidates(eventKey)) {
+    const head = await headObject(s3, bucket, key);
+    if (!head) continue;
+    if (eventEtag && head.etag === normaliseEtag(eventEtag)) return head;
+    found.push(head);
+  }
+  return found[0];
+}
+
+async function headObject(s3: S3Client, bucket: string, key: string): Promise<StoredObject | undefined> {
+  try {
+    const out = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return {
+      key,
+      size: out.ContentLength ?? 0,
+      etag: normaliseEtag(out.ETag ?? ''),
+      ...(out.ContentType ? { contentType: out.ContentType } : {}),
+      ...(out.VersionId && out.VersionId !== 'null' ? { versionId: out.VersionId } : {}),
+    };
+  } catch (error) {
+    if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') return undefined;
+    throw error;
+  }
+}

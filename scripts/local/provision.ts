@@ -1,0 +1,318 @@
+/**
+ * @module scripts/local/provision
+ * Creates Ferry's resources in a local emulator, idempotently (safe to re-run): the bucket with
+ * CORS, the jobs table with its status GSI and TTL, the jobs and webhooks queues with DLQs, the
+ * ingest and webhook functions deployed into the emulator, and the bucket notification that
+ * sends `uploads/` to ingest. Shapes come from core/config.ts, as they do for infra/.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  AddPermissionCommand,
+  CreateEventSourceMappingCommand,
+  CreateFunctionCommand,
+  GetFunctionCommand,
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+  ResourceConflictException,
+  ResourceNotFoundException,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+  waitUntilFunctionActiveV2,
+} from '@aws-sdk/client-lambda';
+import {
+  BucketAlreadyOwnedByYou,
+  CreateBucketCommand,
+  PutBucketCorsCommand,
+  PutBucketNotificationConfigurationCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { FUNCTIONS, KEY_PREFIX, LOCAL_RESOURCES, QUEUE, TABLE, WEBHOOK } from '../../core/config.ts';
+import { bundleFunction } from './bundle.ts';
+
+export interface LocalNames {
+  bucket: string;
+  table: string;
+  queue: string;
+  deadLetterQueue: string;
+  webhookQueue: string;
+  webhookDeadLetterQueue: string;
+  ingestFunction: string;
+  webhookFunction: string;
+}
+
+/** The coordinates written to `.ferry/outputs.json` (see README "Local coordinates"). */
+export interface LocalOutputs {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  table: string;
+  queueUrl: string;
+  dlqUrl: string;
+  webhookQueueUrl: string;
+  webhookDlqUrl: string;
+  apiUrl?: string;
+  apiKey?: string;
+}
+
+const { region: _region, endpoint: _endpoint, ...defaultNames } = LOCAL_RESOURCES;
+export const DEFAULT_NAMES: LocalNames = defaultNames;
+
+/** Names with a suffix, so each test file gets resources of its own. */
+export function suffixedNames(suffix: string): LocalNames {
+  const entries = Object.entries(DEFAULT_NAMES).map(([k, v]) => [k, `${v}-${suffix}`]);
+  return Object.fromEntries(entries) as unknown as LocalNames;
+}
+
+/** Settings for provisioning; the emulator's endpoint and region go to every client. */
+export interface ProvisionOptions {
+  endpoint: string;
+  names?: LocalNames;
+  /** @default LOCAL_RESOURCES.region */
+  region?: string;
+  /** Skip deploying the webhook function (tests that never send webhooks save its start-up). */
+  withWebhookFunction?: boolean;
+}
+
+const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+/** Emulators accept any role; AWS needs a real one (infra/ creates it). */
+const LOCAL_ROLE = 'arn:aws:iam::000000000000:role/ferry-local';
+
+export async function provision(options: ProvisionOptions): Promise<LocalOutputs> {
+  const names = options.names ?? DEFAULT_NAMES;
+  const region = options.region ?? LOCAL_RESOURCES.region;
+  const clientConfig = { endpoint: options.endpoint, region, credentials: TEST_CREDENTIALS };
+  const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
+  const sqs = new SQSClient(clientConfig);
+  const dynamo = new DynamoDBClient(clientConfig);
+  const lambda = new LambdaClient(clientConfig);
+
+  const [jobsQueue, webhookQueue] = await Promise.all([
+    createQueueWithDlq(sqs, names.queue, names.deadLetterQueue, QUEUE.visibilityTimeoutSec, QUEUE.maxReceiveCount),
+    createQueueWithDlq(sqs, names.webhookQueue, names.webhookDeadLetterQueue, WEBHOOK.visibilityTimeoutSec, WEBHOOK.maxAttempts + 2),
+    createBucket(s3, names.bucket),
+    createTable(dynamo, names.table),
+  ]);
+  const outputs: LocalOutputs = {
+    endpoint: options.endpoint,
+    region,
+    bucket: names.bucket,
+    table: names.table,
+    queueUrl: jobsQueue.url,
+    dlqUrl: jobsQueue.dlqUrl,
+    webhookQueueUrl: webhookQueue.url,
+    webhookDlqUrl: webhookQueue.dlqUrl,
+  };
+  const environment = {
+    FERRY_BUCKET: outputs.bucket,
+    FERRY_TABLE: outputs.table,
+    FERRY_QUEUE_URL: outputs.queueUrl,
+    FERRY_WEBHOOK_QUEUE_URL: outputs.webhookQueueUrl,
+    // Local receivers live on loopback; production refuses private webhook addresses.
+    FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
+  };
+
+  const ingestArn = await deployFunction(lambda, names.ingestFunction, FUNCTIONS.ingest, environment);
+  await lambda
+    .send(
+      new AddPermissionCommand({
+        FunctionName: names.ingestFunction,
+        StatementId: 's3-invoke',
+        Action: 'lambda:InvokeFunction',
+        Principal: 's3.amazonaws.com',
+        SourceArn: `arn:aws:s3:::${names.bucket}`,
+      }),
+    )
+    .catch((error: unknown) => {
+      if (!(error instanceof ResourceConflictException)) throw error;
+    });
+  await s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: names.bucket,
+      NotificationConfiguration: {
+        LambdaFunctionConfigurations: [
+          {
+            Id: 'ferry-ingest',
+            LambdaFunctionArn: ingestArn,
+            Events: ['s3:ObjectCreated:*'],
+            Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: KEY_PREFIX.uploads }] } },
+          },
+        ],
+      },
+    }),
+  );
+
+  if (options.withWebhookFunction !== false) {
+    await deployFunction(lambda, names.webhookFunction, FUNCTIONS.webhook, {
+      ...environment,
+      FERRY_WEBHOOK_SECRET: process.env.FERRY_WEBHOOK_SECRET ?? LOCAL_WEBHOOK_SECRET,
+    });
+    await subscribe(lambda, names.webhookFunction, webhookQueue.arn);
+  }
+  return outputs;
+}
+
+/** The local development webhook signing secret (never used outside the emulator). */
+export const LOCAL_WEBHOOK_SECRET = 'whsec_ferry_local_development_only';
+
+async function createBucket(s3: S3Client, bucket: string): Promise<void> {
+  await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: unknown) => {
+    if (!(error instanceof BucketAlreadyOwnedByYou) && (error as Error).name !== 'BucketAlreadyExists') throw error;
+  });
+  await s3.send(
+    new PutBucketCorsCommand({
+      Bucket: bucket,
+      CORSConfiguration: {
+        CORSRules: [
+          {
+            AllowedMethods: ['PUT', 'POST', 'GET'],
+            AllowedOrigins: ['*'],
+            AllowedHeaders: ['*'],
+            ExposeHeaders: ['ETag'],
+            MaxAgeSeconds: 3600,
+          },
+        ],
+      },
+    }),
+  );
+}
+
+async function createTable(dynamo: DynamoDBClient, table: string): Promise<void> {
+  const index = TABLE.statusIndex;
+  try {
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
+          { AttributeName: index.partitionKey, AttributeType: 'S' },
+          { AttributeName: index.sortKey, AttributeType: 'S' },
+        ],
+        KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: index.name,
+            KeySchema: [
+              { AttributeName: index.partitionKey, KeyType: 'HASH' },
+              { AttributeName: index.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  for (let i = 0; i < 100; i++) {
+    const out = await dynamo.send(new DescribeTableCommand({ TableName: table }));
+    if (out.Table?.TableStatus === 'ACTIVE') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await dynamo.send(
+    new UpdateTimeToLiveCommand({
+      TableName: table,
+      TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true },
+    }),
+  ).catch((error: unknown) => {
+    // Raised when TTL is already enabled: re-running provisioning is fine.
+    if (!String((error as Error).message).includes('already enabled')) throw error;
+  });
+}
+
+async function createQueueWithDlq(
+  sqs: SQSClient,
+  name: string,
+  dlqName: string,
+  visibilityTimeoutSec: number,
+  maxReceiveCount: number,
+): Promise<{ url: string; arn: string; dlqUrl: string }> {
+  const dlq = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: dlqName,
+      Attributes: { MessageRetentionPeriod: String(QUEUE.deadLetterRetentionSec) },
+    }),
+  );
+  const dlqArn = await queueArn(sqs, dlq.QueueUrl);
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: {
+        VisibilityTimeout: String(visibilityTimeoutSec),
+        MessageRetentionPeriod: String(QUEUE.messageRetentionSec),
+        ReceiveMessageWaitTimeSeconds: String(QUEUE.receiveWaitTimeSec),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
+      },
+    }),
+  );
+  if (!queue.QueueUrl || !dlq.QueueUrl) throw new Error(`CreateQueue returned no URL for ${name}`);
+  return { url: queue.QueueUrl, arn: await queueArn(sqs, queue.QueueUrl), dlqUrl: dlq.QueueUrl };
+}
+
+async function queueArn(sqs: SQSClient, url: string | undefined): Promise<string> {
+  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  const arn = out.Attributes?.QueueArn;
+  if (!arn) throw new Error(`No QueueArn for ${url}`);
+  return arn;
+}
+
+const bundles = new Map<string, Promise<Uint8Array>>();
+
+/** Creates or updates a function from its bundled entry; returns its ARN. */
+async function deployFunction(
+  lambda: LambdaClient,
+  name: string,
+  spec: { entry: string; timeoutSec: number; memoryMb: number },
+  environment: Record<string, string>,
+): Promise<string> {
+  let zip = bundles.get(spec.entry);
+  if (!zip) {
+    zip = bundleFunction(spec.entry);
+    bundles.set(spec.entry, zip);
+  }
+  const code = await zip;
+  const config = {
+    FunctionName: name,
+    Runtime: 'nodejs22.x' as const,
+    Handler: 'index.handler',
+    Role: LOCAL_ROLE,
+    Timeout: spec.timeoutSec,
+    MemorySize: spec.memoryMb,
+    Environment: { Variables: environment },
+  };
+  try {
+    await lambda.send(new GetFunctionCommand({ FunctionName: name }));
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: code }));
+    await lambda.send(new UpdateFunctionConfigurationCommand(config));
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+    await lambda.send(new CreateFunctionCommand({ ...config, Code: { ZipFile: code } }));
+  }
+  await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 60 }, { FunctionName: name });
+  const out = await lambda.send(new GetFunctionCommand({ FunctionName: name }));
+  const arn = out.Configuration?.FunctionArn;
+  if (!arn) throw new Error(`No ARN for function ${name}`);
+  return arn;
+}
+
+async function subscribe(lambda: LambdaClient, functionName: string, queueArn: string): Promise<void> {
+  const existing = await lambda.send(
+    new ListEventSourceMappingsCommand({ FunctionName: functionName, EventSourceArn: queueArn }),
+  );
+  if ((existing.EventSourceMappings ?? []).length > 0) return;
+  await lambda.send(
+    new CreateEventSourceMappingCommand({
+      FunctionName: functionName,
+      EventSourceArn: queueArn,
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    }),
+  );
+}

@@ -1,0 +1,57 @@
+/**
+ * Gives a test file its own set of resources in the shared emulator (unique names), the env
+ * the functions and worker read, and AWS clients pointed at it.
+ */
+import { randomBytes } from 'node:crypto';
+import { type AwsClients, createAwsClients } from '../../core/aws.ts';
+import { JobStore } from '../../core/job-store.ts';
+import { type LocalOutputs, provision, suffixedNames } from '../../scripts/local/provision.ts';
+
+export interface TestStack {
+  outputs: LocalOutputs;
+  /** FERRY_* and AWS_* variables for functions and the worker. */
+  env: Record<string, string>;
+  aws: AwsClients;
+  jobs: JobStore;
+}
+
+export async function createTestStack(options: { withWebhookFunction?: boolean } = {}): Promise<TestStack> {
+  const endpoint = process.env.AWS_ENDPOINT_URL;
+  if (!endpoint) throw new Error('AWS_ENDPOINT_URL is unset: run tests through vitest (test/support/global-setup.ts)');
+  const outputs = await provision({
+    endpoint,
+    names: suffixedNames(randomBytes(4).toString('hex')),
+    withWebhookFunction: options.withWebhookFunction ?? false,
+  });
+  const env = stackEnv(outputs);
+  const aws = createAwsClients({ ...process.env, ...env });
+  return { outputs, env, aws, jobs: new JobStore({ dynamo: aws.dynamo, table: outputs.table }) };
+}
+
+export function stackEnv(outputs: LocalOutputs): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: outputs.endpoint,
+    AWS_REGION: outputs.region,
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+    FERRY_BUCKET: outputs.bucket,
+    FERRY_TABLE: outputs.table,
+    FERRY_QUEUE_URL: outputs.queueUrl,
+    FERRY_WEBHOOK_QUEUE_URL: outputs.webhookQueueUrl,
+  };
+}
+
+/** Polls `check` until it returns a value or `timeoutMs` passes. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  { timeoutMs = 10_000, intervalMs = 100 } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await check();
+    if (last !== undefined) return last;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
