@@ -9,7 +9,9 @@ import type { JobMessage } from './queue-message.ts';
 /** Sends the job's message and returns the SQS message id. */
 export async function sendJobMessage(sqs: SQSClient, queueUrl: string, job: Job): Promise<string> {
   const message: JobMessage = { jobId: job.jobId, bucket: job.bucket, key: job.key, task: job.task };
-  const out = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message) }));
+  const out = await sqs.send(
+    new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message) }),
+  );
   if (!out.MessageId) throw new Error(`SQS returned no MessageId for job ${job.jobId}`);
   return out.MessageId;
 }

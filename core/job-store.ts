@@ -5,7 +5,14 @@
  * run it twice; a failed condition becomes a JobStateConflictError carrying the job as it is.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { TABLE } from './config.ts';
 import { JobNotFoundError, JobStateConflictError } from './errors.ts';
 import { type Job, JobStatus, type JobTimings, type WebhookDelivery } from './job.ts';
@@ -115,7 +122,7 @@ export class JobStore {
       return { job, created: true };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const existing = error.Item ? fromItem(error.Item as Record<string, unknown>) : await this.require(job.jobId);
+      const existing = error.Item ? fromItem(unmarshall(error.Item)) : await this.require(job.jobId);
       return { job: existing, created: false };
     }
   }
@@ -126,16 +133,22 @@ export class JobStore {
     return this.#update(
       jobId,
       { ...object, status: JobStatus.Queued, queuedAt: now },
-      [statusIs(JobStatus.AwaitingUpload), { expression: '#key = :key', names: { '#key': 'key' }, values: { ':key': key } }],
+      [
+        statusIs(JobStatus.AwaitingUpload),
+        { expression: '#key = :key', names: { '#key': 'key' }, values: { ':key': key } },
+      ],
       [JobStatus.AwaitingUpload],
     );
   }
 
   /** Records the queue message that carries the job (once; a second send is a duplicate). */
   recordEnqueued(jobId: string, messageId: string): Promise<Job> {
-    return this.#update(jobId, { messageId }, [exists, { expression: 'attribute_not_exists(messageId)' }], [
-      JobStatus.Queued,
-    ]);
+    return this.#update(
+      jobId,
+      { messageId },
+      [exists, { expression: 'attribute_not_exists(messageId)' }],
+      [JobStatus.Queued],
+    );
   }
 
   /**
@@ -170,9 +183,12 @@ export class JobStore {
 
   /** Ends this worker's lease early so another worker may take the job over at once. */
   releaseLease(jobId: string, workerId: string): Promise<Job> {
-    return this.#update(jobId, { leaseExpiresAt: 0 }, [statusIs(JobStatus.Running), heldBy(workerId)], [
-      JobStatus.Running,
-    ]);
+    return this.#update(
+      jobId,
+      { leaseExpiresAt: 0 },
+      [statusIs(JobStatus.Running), heldBy(workerId)],
+      [JobStatus.Running],
+    );
   }
 
   /** RUNNING -> SUCCEEDED, by the worker holding the job. */
@@ -288,7 +304,8 @@ export class JobStore {
       return fromItem(out.Attributes ?? {});
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const current = error.Item ? fromItem(error.Item as Record<string, unknown>) : undefined;
+      // The document client leaves the error's item in raw AttributeValue form.
+      const current = error.Item ? fromItem(unmarshall(error.Item)) : undefined;
       if (!current) throw new JobNotFoundError(jobId);
       throw new JobStateConflictError(jobId, expected, current, { cause: error });
     }

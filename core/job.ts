@@ -25,7 +25,11 @@ export const JobStatus = {
 } as const;
 export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
 
-export const FINAL_STATUSES: readonly JobStatus[] = [JobStatus.Succeeded, JobStatus.Failed, JobStatus.Canceled];
+export const FINAL_STATUSES: readonly JobStatus[] = [
+  JobStatus.Succeeded,
+  JobStatus.Failed,
+  JobStatus.Canceled,
+];
 
 export function isFinal(status: JobStatus): boolean {
   return FINAL_STATUSES.includes(status);

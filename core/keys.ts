@@ -60,7 +60,6 @@ export function sanitiseFilename(filename: string): string {
   const base = filename.split(/[\\/]/).pop() ?? '';
   let clean = base
     .normalize('NFC')
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
     .replace(/[\u0000-\u001f\u007f]/g, '')
     .replace(/[^\p{L}\p{N}._ -]/gu, '_')
     .replace(/^[.\s]+/, '')

@@ -21,7 +21,11 @@ function getDeps(): IngestDeps {
   if (!deps) {
     const resources = resourcesFromEnv();
     const aws = createAwsClients();
-    deps = { ...aws, jobs: new JobStore({ dynamo: aws.dynamo, table: resources.table }), queueUrl: resources.queueUrl };
+    deps = {
+      ...aws,
+      jobs: new JobStore({ dynamo: aws.dynamo, table: resources.table }),
+      queueUrl: resources.queueUrl,
+    };
   }
   return deps;
 }
@@ -32,12 +36,16 @@ type S3EventOrTest = Partial<S3Event> & { Event?: string };
 export async function handler(event: S3EventOrTest): Promise<{ ingested: number; skipped: number }> {
   const records = (event.Records ?? []).filter(isIngestible);
   const results = await Promise.allSettled(records.map((record) => ingestRecord(getDeps(), record)));
-  const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [{ record: records[i], error: r.reason }] : []));
+  const failures = results.flatMap((r, i) =>
+    r.status === 'rejected' ? [{ record: records[i], error: r.reason }] : [],
+  );
   for (const { record, error } of failures) {
     logger.error('ingest failed', { key: record?.s3.object.key, bucket: record?.s3.bucket.name, error });
   }
   if (failures.length > 0) {
-    throw new Error(`${failures.length} of ${records.length} uploads failed to ingest; the event will be retried`);
+    throw new Error(
+      `${failures.length} of ${records.length} uploads failed to ingest; the event will be retried`,
+    );
   }
   const ingested = results.filter((r) => r.status === 'fulfilled' && r.value).length;
   return { ingested, skipped: records.length - ingested };
@@ -60,6 +68,10 @@ async function ingestRecord(d: IngestDeps, record: S3EventRecord): Promise<boole
     return false;
   }
   const result = await ingestObject(d, bucket, object);
-  logger.info(`job ${result.outcome}`, { jobId: result.job.jobId, key: object.key, status: result.job.status });
+  logger.info(`job ${result.outcome}`, {
+    jobId: result.job.jobId,
+    key: object.key,
+    status: result.job.status,
+  });
   return true;
 }

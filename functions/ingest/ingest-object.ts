@@ -35,7 +35,11 @@ export type IngestOutcome =
   /** The job ended (e.g. canceled) before its upload was processed; nothing to run. */
   | { outcome: 'skipped'; job: Job };
 
-export async function ingestObject(deps: IngestDeps, bucket: string, object: StoredObject): Promise<IngestOutcome> {
+export async function ingestObject(
+  deps: IngestDeps,
+  bucket: string,
+  object: StoredObject,
+): Promise<IngestOutcome> {
   const job = await recordQueuedJob(deps.jobs, bucket, object);
   if (job.status !== JobStatus.Queued) return { outcome: 'skipped', job };
   if (job.messageId) return { outcome: 'duplicate', job };
@@ -69,7 +73,12 @@ async function recordQueuedJob(jobs: JobStore, bucket: string, object: StoredObj
     }
   }
   const { job } = await jobs.create({
-    jobId: deriveJobId({ bucket, key: object.key, etag: object.etag, ...(object.versionId ? { versionId: object.versionId } : {}) }),
+    jobId: deriveJobId({
+      bucket,
+      key: object.key,
+      etag: object.etag,
+      ...(object.versionId ? { versionId: object.versionId } : {}),
+    }),
     status: JobStatus.Queued,
     task: DEFAULT_TASK,
     bucket,

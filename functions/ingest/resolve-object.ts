@@ -1,8 +1,8 @@
 /**
  * @module functions/ingest/resolve-object
  * Finds the object an S3 event names. AWS form-encodes event keys and emulators may not, and a
- * key may legitimately contain "+" or "%", so each decoding is checked with HeadObject, and the
- * event's ETag breaks a tie when more than one candidate exists.
+ * key may legitimately contain "+" or "%", so each decoding is checked with HeadObject. The
+ * event's ETag must match: an object overwritten since the event is left to its own, newer event.
  */
 import { HeadObjectCommand, NotFound, type S3Client } from '@aws-sdk/client-s3';
 import { eventKeyCandidates, normaliseEtag } from '../../core/keys.ts';
@@ -15,21 +15,21 @@ export interface StoredObject {
   versionId?: string;
 }
 
-/** The stored object for an event key, or undefined when none of its decodings exists (deleted since). */
+/**
+ * The stored object for an event key, or undefined when none of its decodings holds the event's
+ * content any more (deleted or overwritten since). Without an event ETag, the first that exists.
+ */
 export async function resolveObject(
   s3: S3Client,
   bucket: string,
   eventKey: string,
   eventEtag: string | undefined,
 ): Promise<StoredObject | undefined> {
-  const found: StoredObject[] = [];
   for (const key of eventKeyCandidates(eventKey)) {
     const head = await headObject(s3, bucket, key);
-    if (!head) continue;
-    if (eventEtag && head.etag === normaliseEtag(eventEtag)) return head;
-    found.push(head);
+    if (head && (!eventEtag || head.etag === normaliseEtag(eventEtag))) return head;
   }
-  return found[0];
+  return undefined;
 }
 
 async function headObject(s3: S3Client, bucket: string, key: string): Promise<StoredObject | undefined> {

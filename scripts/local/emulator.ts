@@ -78,7 +78,8 @@ export async function isHealthy(endpoint: string): Promise<boolean> {
 async function waitReady(endpoint: string, child: ChildProcess, timeoutMs: number, stderr: () => string) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`MiniStack exited with code ${child.exitCode}:\n${stderr()}`);
+    if (child.exitCode !== null)
+      throw new Error(`MiniStack exited with code ${child.exitCode}:\n${stderr()}`);
     if (await isHealthy(endpoint)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -104,7 +105,8 @@ async function installMinistack(stateDir: string, log: (line: string) => void): 
   const python = findPython();
   log(`installing MiniStack ${MINISTACK_VERSION} into ${venv} (once)`);
   await mkdir(stateDir, { recursive: true });
-  const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const run = (cmd: string, args: string[]) =>
+    execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   if (!existsSync(path.join(venv, 'bin', 'python'))) run(python, ['-m', 'venv', venv]);
   run(path.join(venv, 'bin', 'python'), [
     '-m',

@@ -94,8 +94,20 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
   const lambda = new LambdaClient(clientConfig);
 
   const [jobsQueue, webhookQueue] = await Promise.all([
-    createQueueWithDlq(sqs, names.queue, names.deadLetterQueue, QUEUE.visibilityTimeoutSec, QUEUE.maxReceiveCount),
-    createQueueWithDlq(sqs, names.webhookQueue, names.webhookDeadLetterQueue, WEBHOOK.visibilityTimeoutSec, WEBHOOK.maxAttempts + 2),
+    createQueueWithDlq(
+      sqs,
+      names.queue,
+      names.deadLetterQueue,
+      QUEUE.visibilityTimeoutSec,
+      QUEUE.maxReceiveCount,
+    ),
+    createQueueWithDlq(
+      sqs,
+      names.webhookQueue,
+      names.webhookDeadLetterQueue,
+      WEBHOOK.visibilityTimeoutSec,
+      WEBHOOK.maxAttempts + 2,
+    ),
     createBucket(s3, names.bucket),
     createTable(dynamo, names.table),
   ]);
@@ -163,7 +175,8 @@ export const LOCAL_WEBHOOK_SECRET = 'whsec_ferry_local_development_only';
 
 async function createBucket(s3: S3Client, bucket: string): Promise<void> {
   await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: unknown) => {
-    if (!(error instanceof BucketAlreadyOwnedByYou) && (error as Error).name !== 'BucketAlreadyExists') throw error;
+    if (!(error instanceof BucketAlreadyOwnedByYou) && (error as Error).name !== 'BucketAlreadyExists')
+      throw error;
   });
   await s3.send(
     new PutBucketCorsCommand({
@@ -216,15 +229,17 @@ async function createTable(dynamo: DynamoDBClient, table: string): Promise<void>
     if (out.Table?.TableStatus === 'ACTIVE') break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  await dynamo.send(
-    new UpdateTimeToLiveCommand({
-      TableName: table,
-      TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true },
-    }),
-  ).catch((error: unknown) => {
-    // Raised when TTL is already enabled: re-running provisioning is fine.
-    if (!String((error as Error).message).includes('already enabled')) throw error;
-  });
+  await dynamo
+    .send(
+      new UpdateTimeToLiveCommand({
+        TableName: table,
+        TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true },
+      }),
+    )
+    .catch((error: unknown) => {
+      // Raised when TTL is already enabled: re-running provisioning is fine.
+      if (!String((error as Error).message).includes('already enabled')) throw error;
+    });
 }
 
 async function createQueueWithDlq(

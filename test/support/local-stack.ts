@@ -17,7 +17,8 @@ export interface TestStack {
 
 export async function createTestStack(options: { withWebhookFunction?: boolean } = {}): Promise<TestStack> {
   const endpoint = process.env.AWS_ENDPOINT_URL;
-  if (!endpoint) throw new Error('AWS_ENDPOINT_URL is unset: run tests through vitest (test/support/global-setup.ts)');
+  if (!endpoint)
+    throw new Error('AWS_ENDPOINT_URL is unset: run tests through vitest (test/support/global-setup.ts)');
   const outputs = await provision({
     endpoint,
     names: suffixedNames(randomBytes(4).toString('hex')),
