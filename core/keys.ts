@@ -60,7 +60,7 @@ export function sanitiseFilename(filename: string): string {
   const base = filename.split(/[\\/]/).pop() ?? '';
   let clean = base
     .normalize('NFC')
-    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .replace(/\p{Cc}/gu, '')
     .replace(/[^\p{L}\p{N}._ -]/gu, '_')
     .replace(/^[.\s]+/, '')
     .trim();
