@@ -1,0 +1,157 @@
+/**
+ * @module gpu-worker/consumer
+ * The long-running queue consumer. It long-polls the jobs queue and keeps up to `maxInFlight`
+ * jobs going at once (beyond SQS's 10 per receive), so downloads and uploads of the next jobs
+ * overlap inference in the threads. Delivery is at-least-once; the job runner's conditional
+ * writes make each job run to one final state (see job-runner.ts).
+ *
+ * Shutdown (`stop()`, on SIGTERM/SIGINT): stop receiving, let in-flight jobs finish for up to
+ * `shutdownGraceMs`, then release the rest (lease ended, visibility 0) so another worker takes
+ * them at once.
+ */
+import { EventEmitter } from 'node:events';
+import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { JobRunner, RunOutcome } from './job-runner.ts';
+import type { Logger } from './logger.ts';
+
+export interface ConsumerOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  runner: JobRunner;
+  log: Logger;
+  /** Jobs held at once. */
+  maxInFlight: number;
+  /** Long-poll wait per receive, in seconds. */
+  receiveWaitSec: number;
+  /** How long in-flight jobs may finish after stop(), in ms. */
+  shutdownGraceMs: number;
+}
+
+/** The consumer's lifecycle, for metrics, health and task protection. */
+export interface ConsumerEvents {
+  received: [count: number];
+  jobStarted: [inFlight: number];
+  jobEnded: [outcome: RunOutcome, inFlight: number];
+  /** A receive succeeded (the queue is reachable). */
+  polled: [];
+  error: [error: unknown];
+  stopped: [];
+}
+
+export class Consumer extends EventEmitter<ConsumerEvents> {
+  readonly #o: ConsumerOptions;
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #stopPolling = new AbortController();
+  readonly #release = new AbortController();
+  #loop: Promise<void> | undefined;
+  #slotFreed: (() => void) | undefined;
+
+  constructor(options: ConsumerOptions) {
+    super();
+    this.#o = options;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  get stopping(): boolean {
+    return this.#stopPolling.signal.aborted;
+  }
+
+  start(): void {
+    this.#loop ??= this.#poll();
+  }
+
+  /** Graceful stop; resolves when every held job has finished or been released. */
+  async stop(): Promise<void> {
+    this.#stopPolling.abort();
+    this.#slotFreed?.();
+    await this.#loop;
+    const all = Promise.allSettled([...this.#inFlight]);
+    const grace = new Promise<'timeout'>((r) => setTimeout(r, this.#o.shutdownGraceMs, 'timeout').unref());
+    if ((await Promise.race([all, grace])) === 'timeout') {
+      this.#o.log.warn({ inFlight: this.#inFlight.size }, 'grace period over; releasing in-flight jobs');
+      this.#release.abort();
+      await all;
+    }
+    this.emit('stopped');
+  }
+
+  async #poll(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      const capacity = this.#o.maxInFlight - this.#inFlight.size;
+      if (capacity <= 0) {
+        await new Promise<void>((r) => {
+          this.#slotFreed = r;
+        });
+        continue;
+      }
+      let messages: Message[];
+      try {
+        messages = await this.#receive(Math.min(10, capacity));
+        failures = 0;
+        this.emit('polled');
+      } catch (error) {
+        if (this.stopping) break;
+        failures++;
+        this.emit('error', error);
+        this.#o.log.error({ err: error, failures }, 'receive failed; backing off');
+        await sleep(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)), this.#stopPolling.signal);
+        continue;
+      }
+      if (messages.length > 0) this.emit('received', messages.length);
+      for (const message of messages) this.#track(message);
+    }
+  }
+
+  #receive(max: number): Promise<Message[]> {
+    return this.#o.sqs
+      .send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.#o.queueUrl,
+          MaxNumberOfMessages: max,
+          WaitTimeSeconds: this.#o.receiveWaitSec,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+        }),
+        { abortSignal: this.#stopPolling.signal },
+      )
+      .then((out) => out.Messages ?? []);
+  }
+
+  #track(message: Message): void {
+    let outcome: RunOutcome | undefined;
+    const work: Promise<void> = this.#o.runner
+      .run(message, this.#release.signal)
+      .then(
+        (result) => {
+          outcome = result;
+        },
+        (error: unknown) => {
+          // Only infrastructure errors reach here (e.g. the table unreachable while claiming):
+          // the message stays in the queue and comes back after its visibility timeout.
+          this.#o.log.error({ err: error, messageId: message.MessageId }, 'message processing failed');
+          this.emit('error', error);
+        },
+      )
+      .finally(() => {
+        this.#inFlight.delete(work);
+        if (outcome) this.emit('jobEnded', outcome, this.#inFlight.size);
+        this.#slotFreed?.();
+        this.#slotFreed = undefined;
+      });
+    this.#inFlight.add(work);
+    this.emit('jobStarted', this.#inFlight.size);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

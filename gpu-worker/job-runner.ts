@@ -1,0 +1,276 @@
+/**
+ * @module gpu-worker/job-runner
+ * Runs one queue message to its end. The order of writes is the delivery contract:
+ * claim (QUEUED -> RUNNING, conditional) -> download -> infer -> write results/<jobId>.json ->
+ * mark SUCCEEDED (conditional on still holding the job) -> delete the message. A crash at any
+ * point leaves the message in the queue and the job RUNNING with a lease that lapses, so another
+ * worker takes it over; a duplicate message finds the job final or held and is deleted unrun.
+ */
+import { performance } from 'node:perf_hooks';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { JobNotFoundError, JobStateConflictError } from '../core/errors.ts';
+import { isFinal, type Job, JobStatus, type JobTimings } from '../core/job.ts';
+import type { JobStore } from '../core/job-store.ts';
+import { resultKey } from '../core/keys.ts';
+import { type JobMessage, parseJobMessage } from '../core/queue-message.ts';
+import { enqueueWebhook } from '../core/webhooks.ts';
+import type { WorkerConfig } from './config.ts';
+import { InvalidInputError, JobRejectedError } from './errors.ts';
+import { startHeartbeat } from './heartbeat.ts';
+import type { InferencePool, InferenceResult } from './inference/pool.ts';
+import type { Logger } from './logger.ts';
+
+export interface RunnerDeps {
+  s3: S3Client;
+  sqs: SQSClient;
+  jobs: JobStore;
+  pool: InferencePool;
+  queueUrl: string;
+  webhookQueueUrl?: string;
+  config: WorkerConfig;
+  log: Logger;
+}
+
+/** How a message ended, for metrics and the consumer's events. */
+export type RunOutcome =
+  | { outcome: 'succeeded'; job: Job; inference: InferenceResult }
+  | { outcome: 'failed'; job: Job }
+  | { outcome: 'retry'; jobId: string; error: unknown; delaySec: number }
+  | { outcome: 'skipped'; jobId?: string; reason: string }
+  | { outcome: 'released'; jobId: string };
+
+export class JobRunner {
+  readonly #d: RunnerDeps;
+
+  constructor(deps: RunnerDeps) {
+    this.#d = deps;
+  }
+
+  /**
+   * Processes one message. `release` aborts on shutdown: the job's lease and the message's
+   * visibility are given up so another worker takes the job at once.
+   */
+  async run(message: Message, release: AbortSignal): Promise<RunOutcome> {
+    const d = this.#d;
+    const receiptHandle = message.ReceiptHandle ?? '';
+    const parsed = parseJobMessage(message.Body);
+    if (!parsed) {
+      d.log.error({ messageId: message.MessageId, body: message.Body?.slice(0, 200) }, 'not a job message; deleting');
+      await this.#delete(receiptHandle);
+      return { outcome: 'skipped', reason: 'malformed message' };
+    }
+    const log = d.log.child({ jobId: parsed.jobId, key: parsed.key, messageId: message.MessageId });
+    const claimedAt = Date.now();
+
+    let job: Job;
+    try {
+      job = await d.jobs.claim(parsed.jobId, d.config.workerId, d.config.visibilityTimeoutSec * 1000);
+    } catch (error) {
+      return this.#notClaimed(error, parsed, receiptHandle, log);
+    }
+    log.info({ attempt: job.attempts }, 'job claimed');
+
+    const heartbeat = startHeartbeat(
+      {
+        sqs: d.sqs,
+        jobs: d.jobs,
+        queueUrl: d.queueUrl,
+        workerId: d.config.workerId,
+        periodMs: d.config.heartbeatMs,
+        visibilityTimeoutSec: d.config.visibilityTimeoutSec,
+        onError: (error) => log.warn({ err: error }, 'heartbeat failed; will retry'),
+      },
+      job.jobId,
+      receiptHandle,
+    );
+    const timings: JobTimings = { queue: queueWait(job, claimedAt) };
+    try {
+      const stopped = AbortSignal.any([heartbeat.signal, release]);
+      const input = await timed(timings, 'download', () => this.#download(job));
+      throwIfAborted(stopped);
+      // Raced with the stop signal, so a shutdown past its grace period need not wait for the thread.
+      const inference = await untilAborted(d.pool.run(job.task, input), stopped);
+      timings.preprocess = round(inference.timings.preprocess);
+      timings.inference = round(inference.timings.inference);
+      throwIfAborted(stopped);
+      const key = resultKey(job.jobId);
+      await timed(timings, 'upload', () => this.#upload(job, key, inference));
+      timings.total = Date.now() - claimedAt;
+      heartbeat.stop();
+      const done = await d.jobs.succeed(job.jobId, d.config.workerId, {
+        resultKey: key,
+        timings,
+        executionProvider: inference.executionProvider,
+      });
+      await this.#finish(done, receiptHandle);
+      log.info({ timings, executionProvider: inference.executionProvider, batchSize: inference.batchSize }, 'job succeeded');
+      return { outcome: 'succeeded', job: done, inference };
+    } catch (error) {
+      heartbeat.stop();
+      timings.total = Date.now() - claimedAt;
+      return this.#handleFailure(error, job, message, timings, release, log);
+    }
+  }
+
+  async #notClaimed(error: unknown, msg: JobMessage, receiptHandle: string, log: Logger): Promise<RunOutcome> {
+    if (error instanceof JobNotFoundError) {
+      log.warn('job record not found; deleting its message');
+      await this.#delete(receiptHandle);
+      return { outcome: 'skipped', jobId: msg.jobId, reason: 'job not found' };
+    }
+    if (error instanceof JobStateConflictError) {
+      // Final, or RUNNING under another worker's live lease: this message is a duplicate.
+      log.info({ status: error.current.status, holder: error.current.workerId }, 'job not claimable; deleting duplicate message');
+      await this.#delete(receiptHandle);
+      return { outcome: 'skipped', jobId: msg.jobId, reason: `job is ${error.current.status}` };
+    }
+    throw error;
+  }
+
+  async #handleFailure(
+    error: unknown,
+    job: Job,
+    message: Message,
+    timings: JobTimings,
+    release: AbortSignal,
+    log: Logger,
+  ): Promise<RunOutcome> {
+    const d = this.#d;
+    const receiptHandle = message.ReceiptHandle ?? '';
+    if (error instanceof JobStateConflictError) {
+      // Canceled (or taken over) while running: the result, if any, is discarded.
+      log.info({ status: error.current.status }, 'job changed under us; stopping');
+      if (isFinal(error.current.status)) await this.#delete(receiptHandle);
+      return { outcome: 'skipped', jobId: job.jobId, reason: `job became ${error.current.status}` };
+    }
+    if (release.aborted) {
+      await this.#release(job.jobId, receiptHandle);
+      log.info('job released for another worker (shutdown)');
+      return { outcome: 'released', jobId: job.jobId };
+    }
+    if (error instanceof InvalidInputError || error instanceof JobRejectedError) {
+      const failed = await this.#fail(job, error.message, error.code, timings);
+      await this.#finish(failed, receiptHandle);
+      log.warn({ errorCode: error.code, error: error.message }, 'job failed: bad input');
+      return { outcome: 'failed', job: failed };
+    }
+    const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
+    if (receiveCount >= d.config.maxReceiveCount) {
+      const reason = `Processing failed ${receiveCount} times; last error: ${(error as Error).message}`;
+      const failed = await this.#fail(job, reason, 'RETRIES_EXHAUSTED', timings);
+      await this.#notifyWebhook(failed);
+      // The message is left to reappear once more, when SQS moves it to the dead-letter queue.
+      await this.#changeVisibility(receiptHandle, 0);
+      log.error({ err: error, receiveCount }, 'job failed: retries exhausted; message goes to the DLQ');
+      return { outcome: 'failed', job: failed };
+    }
+    const delaySec = backoffSec(receiveCount);
+    await d.jobs.releaseLease(job.jobId, d.config.workerId).catch(() => {});
+    await this.#changeVisibility(receiptHandle, delaySec);
+    log.warn({ err: error, receiveCount, delaySec }, 'transient failure; retrying later');
+    return { outcome: 'retry', jobId: job.jobId, error, delaySec };
+  }
+
+  async #download(job: Job): Promise<Uint8Array> {
+    const { maxInputBytes } = this.#d.config;
+    const out = await this.#d.s3.send(new GetObjectCommand({ Bucket: job.bucket, Key: job.key }));
+    if ((out.ContentLength ?? 0) > maxInputBytes) {
+      out.Body?.transformToWebStream().cancel();
+      throw new InvalidInputError(
+        `The file is ${formatBytes(out.ContentLength ?? 0)}, over the limit of ${formatBytes(maxInputBytes)}.`,
+      );
+    }
+    const bytes = await out.Body?.transformToByteArray();
+    if (!bytes) throw new Error(`S3 returned no body for ${job.key}`);
+    return bytes;
+  }
+
+  async #upload(job: Job, key: string, inference: InferenceResult): Promise<void> {
+    const body = JSON.stringify({
+      jobId: job.jobId,
+      task: job.task,
+      input: { bucket: job.bucket, key: job.key },
+      executionProvider: inference.executionProvider,
+      result: inference.result,
+    });
+    await this.#d.s3.send(
+      new PutObjectCommand({ Bucket: job.bucket, Key: key, Body: body, ContentType: 'application/json' }),
+    );
+  }
+
+  #fail(job: Job, error: string, errorCode: string, timings: JobTimings): Promise<Job> {
+    return this.#d.jobs.fail(job.jobId, { error, errorCode, timings }, this.#d.config.workerId);
+  }
+
+  /** After a final state: the webhook is queued before the message goes, so neither is lost. */
+  async #finish(job: Job, receiptHandle: string): Promise<void> {
+    await this.#notifyWebhook(job);
+    await this.#delete(receiptHandle);
+  }
+
+  async #notifyWebhook(job: Job): Promise<void> {
+    if (job.webhookUrl && this.#d.webhookQueueUrl) {
+      await enqueueWebhook({ sqs: this.#d.sqs, queueUrl: this.#d.webhookQueueUrl }, job);
+    }
+  }
+
+  async #release(jobId: string, receiptHandle: string): Promise<void> {
+    await Promise.allSettled([
+      this.#d.jobs.releaseLease(jobId, this.#d.config.workerId),
+      this.#changeVisibility(receiptHandle, 0),
+    ]);
+  }
+
+  #delete(receiptHandle: string): Promise<unknown> {
+    return this.#d.sqs.send(new DeleteMessageCommand({ QueueUrl: this.#d.queueUrl, ReceiptHandle: receiptHandle }));
+  }
+
+  #changeVisibility(receiptHandle: string, seconds: number): Promise<unknown> {
+    return this.#d.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.#d.queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: seconds,
+      }),
+    );
+  }
+}
+
+/** Exponential backoff for transient failures: 10 s, 20 s, 40 s ... capped at 5 minutes. */
+export function backoffSec(receiveCount: number): number {
+  return Math.min(300, 10 * 2 ** Math.max(0, receiveCount - 1));
+}
+
+function queueWait(job: Job, claimedAt: number): number | undefined {
+  const since = job.queuedAt ?? job.createdAt;
+  return job.status === JobStatus.Running && since ? Math.max(0, claimedAt - Date.parse(since)) : undefined;
+}
+
+async function timed<T>(timings: JobTimings, stage: keyof JobTimings, fn: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await fn();
+  } finally {
+    timings[stage] = round(performance.now() - t0);
+  }
+}
+
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason ?? new Error('aborted'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason ?? new Error('aborted');
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
+}

