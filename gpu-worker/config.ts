@@ -10,9 +10,12 @@ import { ConfigError } from '../core/errors.ts';
 
 const MiB = 1024 * 1024;
 const cores = availableParallelism();
-const list = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const WorkerEnvSchema = z.object({
@@ -31,7 +34,9 @@ const WorkerEnvSchema = z.object({
    * cannot load (an explicit, logged fallback: onnxruntime does not fall back by itself).
    * @default cuda,cpu
    */
-  FERRY_EXECUTION_PROVIDERS: list.pipe(z.array(z.enum(['cuda', 'tensorrt', 'cpu'])).min(1)).default(['cuda', 'cpu']),
+  FERRY_EXECUTION_PROVIDERS: list
+    .pipe(z.array(z.enum(['cuda', 'tensorrt', 'cpu'])).min(1))
+    .default(['cuda', 'cpu']),
   /**
    * Jobs held at once (claimed, downloading, waiting for or in inference, uploading). Above the
    * thread count so downloads and uploads of the next jobs overlap inference.
@@ -39,7 +44,11 @@ const WorkerEnvSchema = z.object({
    */
   FERRY_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).optional(),
   /** Largest input accepted, in bytes. @default 20 MiB */
-  FERRY_MAX_INPUT_BYTES: z.coerce.number().int().min(1).default(20 * MiB),
+  FERRY_MAX_INPUT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20 * MiB),
   /** Largest decoded image accepted, in pixels (decompression-bomb guard). @default 40 megapixels */
   FERRY_MAX_INPUT_PIXELS: z.coerce.number().int().min(1).default(40_000_000),
   /** Dynamic batching: most jobs in one inference call. 1 turns batching off. @default 1 */
@@ -52,7 +61,12 @@ const WorkerEnvSchema = z.object({
    * Visibility the heartbeat sets, in seconds; also the job lease. Must exceed the heartbeat
    * period. @default QUEUE.visibilityTimeoutSec (60)
    */
-  FERRY_VISIBILITY_TIMEOUT_SEC: z.coerce.number().int().min(1).max(43_200).default(QUEUE.visibilityTimeoutSec),
+  FERRY_VISIBILITY_TIMEOUT_SEC: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(43_200)
+    .default(QUEUE.visibilityTimeoutSec),
   /** Long-poll wait per receive, in seconds. @default QUEUE.receiveWaitTimeSec (20) */
   FERRY_RECEIVE_WAIT_SEC: z.coerce.number().int().min(0).max(20).default(QUEUE.receiveWaitTimeSec),
   /** Queue deliveries before a message goes to the DLQ; the last transient failure fails the job. */

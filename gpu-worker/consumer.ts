@@ -23,6 +23,8 @@ export interface ConsumerOptions {
   maxInFlight: number;
   /** Long-poll wait per receive, in seconds. */
   receiveWaitSec: number;
+  /** Visibility of received messages, in seconds; the heartbeat keeps extending it. */
+  visibilityTimeoutSec: number;
   /** How long in-flight jobs may finish after stop(), in ms. */
   shutdownGraceMs: number;
 }
@@ -113,6 +115,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
           QueueUrl: this.#o.queueUrl,
           MaxNumberOfMessages: max,
           WaitTimeSeconds: this.#o.receiveWaitSec,
+          VisibilityTimeout: this.#o.visibilityTimeoutSec,
           MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
         }),
         { abortSignal: this.#stopPolling.signal },

@@ -7,8 +7,13 @@
  * worker takes it over; a duplicate message finds the job final or held and is deleted unrun.
  */
 import { performance } from 'node:perf_hooks';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ChangeMessageVisibilityCommand, DeleteMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { JobNotFoundError, JobStateConflictError } from '../core/errors.ts';
 import { isFinal, type Job, JobStatus, type JobTimings } from '../core/job.ts';
 import type { JobStore } from '../core/job-store.ts';
@@ -56,7 +61,10 @@ export class JobRunner {
     const receiptHandle = message.ReceiptHandle ?? '';
     const parsed = parseJobMessage(message.Body);
     if (!parsed) {
-      d.log.error({ messageId: message.MessageId, body: message.Body?.slice(0, 200) }, 'not a job message; deleting');
+      d.log.error(
+        { messageId: message.MessageId, body: message.Body?.slice(0, 200) },
+        'not a job message; deleting',
+      );
       await this.#delete(receiptHandle);
       return { outcome: 'skipped', reason: 'malformed message' };
     }
@@ -104,7 +112,10 @@ export class JobRunner {
         executionProvider: inference.executionProvider,
       });
       await this.#finish(done, receiptHandle);
-      log.info({ timings, executionProvider: inference.executionProvider, batchSize: inference.batchSize }, 'job succeeded');
+      log.info(
+        { timings, executionProvider: inference.executionProvider, batchSize: inference.batchSize },
+        'job succeeded',
+      );
       return { outcome: 'succeeded', job: done, inference };
     } catch (error) {
       heartbeat.stop();
@@ -113,7 +124,12 @@ export class JobRunner {
     }
   }
 
-  async #notClaimed(error: unknown, msg: JobMessage, receiptHandle: string, log: Logger): Promise<RunOutcome> {
+  async #notClaimed(
+    error: unknown,
+    msg: JobMessage,
+    receiptHandle: string,
+    log: Logger,
+  ): Promise<RunOutcome> {
     if (error instanceof JobNotFoundError) {
       log.warn('job record not found; deleting its message');
       await this.#delete(receiptHandle);
@@ -121,7 +137,10 @@ export class JobRunner {
     }
     if (error instanceof JobStateConflictError) {
       // Final, or RUNNING under another worker's live lease: this message is a duplicate.
-      log.info({ status: error.current.status, holder: error.current.workerId }, 'job not claimable; deleting duplicate message');
+      log.info(
+        { status: error.current.status, holder: error.current.workerId },
+        'job not claimable; deleting duplicate message',
+      );
       await this.#delete(receiptHandle);
       return { outcome: 'skipped', jobId: msg.jobId, reason: `job is ${error.current.status}` };
     }
@@ -174,7 +193,17 @@ export class JobRunner {
 
   async #download(job: Job): Promise<Uint8Array> {
     const { maxInputBytes } = this.#d.config;
-    const out = await this.#d.s3.send(new GetObjectCommand({ Bucket: job.bucket, Key: job.key }));
+    const out = await this.#d.s3
+      .send(new GetObjectCommand({ Bucket: job.bucket, Key: job.key }))
+      .catch((error: unknown) => {
+        if (error instanceof NoSuchKey) {
+          throw new JobRejectedError(
+            'INPUT_MISSING',
+            `The input s3://${job.bucket}/${job.key} no longer exists.`,
+          );
+        }
+        throw error;
+      });
     if ((out.ContentLength ?? 0) > maxInputBytes) {
       out.Body?.transformToWebStream().cancel();
       throw new InvalidInputError(
@@ -223,7 +252,9 @@ export class JobRunner {
   }
 
   #delete(receiptHandle: string): Promise<unknown> {
-    return this.#d.sqs.send(new DeleteMessageCommand({ QueueUrl: this.#d.queueUrl, ReceiptHandle: receiptHandle }));
+    return this.#d.sqs.send(
+      new DeleteMessageCommand({ QueueUrl: this.#d.queueUrl, ReceiptHandle: receiptHandle }),
+    );
   }
 
   #changeVisibility(receiptHandle: string, seconds: number): Promise<unknown> {

@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     log,
     maxInFlight: config.maxInFlight,
     receiveWaitSec: config.receiveWaitSec,
+    visibilityTimeoutSec: config.visibilityTimeoutSec,
     shutdownGraceMs: config.shutdownGraceMs,
   });
 

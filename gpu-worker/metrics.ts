@@ -19,7 +19,11 @@ export function createMetrics(consumer: Consumer, pool: InferencePool, info: Poo
     labelNames: ['outcome', 'task'],
     registers: [registry],
   });
-  const inFlight = new Gauge({ name: 'ferry_jobs_in_flight', help: 'Jobs held by this worker now', registers: [registry] });
+  const inFlight = new Gauge({
+    name: 'ferry_jobs_in_flight',
+    help: 'Jobs held by this worker now',
+    registers: [registry],
+  });
   const inference = new Histogram({
     name: 'ferry_inference_duration_seconds',
     help: 'Model inference time per job (the batch call it was part of)',

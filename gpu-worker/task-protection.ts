@@ -37,7 +37,10 @@ export class TaskProtection {
       const res = await fetch(`${this.#agentUri}/task-protection/v1/state`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ ProtectionEnabled: enabled, ...(enabled ? { ExpiresInMinutes: EXPIRES_IN_MINUTES } : {}) }),
+        body: JSON.stringify({
+          ProtectionEnabled: enabled,
+          ...(enabled ? { ExpiresInMinutes: EXPIRES_IN_MINUTES } : {}),
+        }),
         signal: AbortSignal.timeout(5000),
       });
       if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);

@@ -53,6 +53,14 @@ export async function ingestObject(
   }
 }
 
+/** Metadata a direct upload may carry to pick its task, e.g. `aws s3 cp --metadata ferry-task=ocr`. */
+export const TASK_METADATA = 'ferry-task';
+
+/** An unknown name still makes a job, so the user sees it fail with a reason, not silence. */
+function taskFor(object: StoredObject): string {
+  return object.metadata[TASK_METADATA]?.trim().slice(0, 64) || DEFAULT_TASK;
+}
+
 /** The QUEUED job for this object: an API job waiting for this upload, or a new direct-drop job. */
 async function recordQueuedJob(jobs: JobStore, bucket: string, object: StoredObject): Promise<Job> {
   const apiJobId = jobIdFromUploadKey(object.key);
@@ -80,7 +88,7 @@ async function recordQueuedJob(jobs: JobStore, bucket: string, object: StoredObj
       ...(object.versionId ? { versionId: object.versionId } : {}),
     }),
     status: JobStatus.Queued,
-    task: DEFAULT_TASK,
+    task: taskFor(object),
     bucket,
     key: object.key,
     size: object.size,

@@ -13,6 +13,8 @@ export interface StoredObject {
   etag: string;
   contentType?: string;
   versionId?: string;
+  /** User metadata (`x-amz-meta-*`), lower-case names without the prefix. */
+  metadata: Record<string, string>;
 }
 
 /**
@@ -41,6 +43,7 @@ async function headObject(s3: S3Client, bucket: string, key: string): Promise<St
       etag: normaliseEtag(out.ETag ?? ''),
       ...(out.ContentType ? { contentType: out.ContentType } : {}),
       ...(out.VersionId && out.VersionId !== 'null' ? { versionId: out.VersionId } : {}),
+      metadata: out.Metadata ?? {},
     };
   } catch (error) {
     if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') return undefined;

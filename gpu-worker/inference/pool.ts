@@ -90,7 +90,10 @@ export class InferencePool extends EventEmitter<PoolEvents> {
     if (this.#closing) return Promise.reject(new InferenceThreadError('The inference pool is shutting down'));
     if (this.#info && !this.#info.tasks.includes(task)) {
       return Promise.reject(
-        new JobRejectedError('UNKNOWN_TASK', `Unknown task "${task}". This worker runs: ${this.#info.tasks.join(', ')}.`),
+        new JobRejectedError(
+          'UNKNOWN_TASK',
+          `Unknown task "${task}". This worker runs: ${this.#info.tasks.join(', ')}.`,
+        ),
       );
     }
     return new Promise((resolve, reject) => {

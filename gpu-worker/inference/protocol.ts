@@ -35,7 +35,13 @@ export type ItemOutcome =
   | { id: number; ok: false; error: ThreadError };
 
 export type FromThread =
-  | { type: 'ready'; tasks: string[]; executionProvider: string; fallbackFrom?: string; fallbackReason?: string }
+  | {
+      type: 'ready';
+      tasks: string[];
+      executionProvider: string;
+      fallbackFrom?: string;
+      fallbackReason?: string;
+    }
   | { type: 'fatal'; error: ThreadError }
   | { type: 'done'; batchId: number; outcomes: ItemOutcome[] };
 

@@ -43,11 +43,16 @@ export function createSessionRuntime(providers: string[], intraOpThreads: number
       const failures: string[] = [];
       for (const [i, provider] of providers.entries()) {
         try {
-          const session = await ort.InferenceSession.create(modelPath, options(provider, i < providers.length - 1));
+          const session = await ort.InferenceSession.create(
+            modelPath,
+            options(provider, i < providers.length - 1),
+          );
           const first = providers[0];
           choice = {
             executionProvider: provider,
-            ...(failures.length > 0 && first ? { fallbackFrom: first, fallbackReason: failures.join('; ') } : {}),
+            ...(failures.length > 0 && first
+              ? { fallbackFrom: first, fallbackReason: failures.join('; ') }
+              : {}),
           };
           return session;
         } catch (error) {

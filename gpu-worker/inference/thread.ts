@@ -8,7 +8,13 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadTaskDefinitions } from '../tasks/registry.ts';
 import type { LoadedTask } from '../tasks/task.ts';
-import { type FromThread, type ItemOutcome, type RunBatch, type ThreadInit, toThreadError } from './protocol.ts';
+import {
+  type FromThread,
+  type ItemOutcome,
+  type RunBatch,
+  type ThreadInit,
+  toThreadError,
+} from './protocol.ts';
 import { createSessionRuntime } from './session.ts';
 
 const port = parentPort;
@@ -25,7 +31,9 @@ async function start(init: ThreadInit): Promise<Map<string, LoadedTask>> {
     type: 'ready',
     tasks: [...loaded.keys()],
     executionProvider: runtime.executionProvider,
-    ...(choice?.fallbackFrom ? { fallbackFrom: choice.fallbackFrom, fallbackReason: choice.fallbackReason } : {}),
+    ...(choice?.fallbackFrom
+      ? { fallbackFrom: choice.fallbackFrom, fallbackReason: choice.fallbackReason }
+      : {}),
   });
   return loaded;
 }
@@ -42,7 +50,11 @@ async function runBatch(tasks: Map<string, LoadedTask>, batch: RunBatch): Promis
   for (const item of batch.items) {
     const t0 = performance.now();
     try {
-      prepared.push({ id: item.id, data: await task.preprocess(item.input, batch.limits), preprocess: performance.now() - t0 });
+      prepared.push({
+        id: item.id,
+        data: await task.preprocess(item.input, batch.limits),
+        preprocess: performance.now() - t0,
+      });
     } catch (error) {
       outcomes.push({ id: item.id, ok: false, error: toThreadError(error) });
     }

@@ -3,6 +3,7 @@
  * The tasks a worker can run: the built-in ones, plus modules named in FERRY_TASK_MODULES
  * (paths or package names) whose default export is a TaskDefinition.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ocr from './ocr/index.ts';
@@ -25,7 +26,9 @@ export async function loadTaskDefinitions(modules: string[]): Promise<Map<string
   };
   for (const task of BUILT_IN_TASKS) add(task, 'built-in');
   for (const specifier of modules) {
-    const url = /^[./]/.test(specifier) ? pathToFileURL(path.resolve(specifier)).href : specifier;
+    // A file that exists (relative to the working directory) wins over a package of that name.
+    const file = path.resolve(specifier);
+    const url = existsSync(file) ? pathToFileURL(file).href : specifier;
     const mod = (await import(url)) as { default?: TaskDefinition };
     add(mod.default as TaskDefinition, specifier);
   }

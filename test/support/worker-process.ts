@@ -15,7 +15,10 @@ export interface WorkerProcess {
   /** Parsed JSON log lines so far. */
   logs: Array<Record<string, unknown>>;
   /** Resolves with the first log line that matches. */
-  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitForLog(
+    match: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   /** SIGTERM, then the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
