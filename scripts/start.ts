@@ -1,0 +1,94 @@
+/**
+ * @module scripts/start
+ * `npm start`: the whole pipeline on one machine. Makes sure an emulator runs (starting MiniStack
+ * if none answers), provisions the resources with the functions deployed into it, serves the API
+ * locally, starts the GPU worker, writes `.ferry/outputs.json`, and stops everything it started
+ * on Ctrl-C.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { ensureEmulator } from './local/emulator.ts';
+import { LOCAL_WEBHOOK_SECRET, type LocalOutputs, provision } from './local/provision.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const OUTPUTS = path.join(ROOT, '.ferry', 'outputs.json');
+/** The local development key only; set FERRY_API_KEY to choose another. */
+const LOCAL_API_KEY = process.env.FERRY_API_KEY ?? 'ferry-local-development-key';
+const log = (line: string) => console.log(`[ferry] ${line}`);
+
+async function main(): Promise<void> {
+  const emulator = await ensureEmulator({ log });
+  const region = process.env.AWS_REGION ?? 'us-east-1';
+  // Emulators accept any credentials; keep real ones out of local runs.
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: emulator.endpoint,
+    AWS_REGION: region,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    FERRY_WEBHOOK_SECRET: process.env.FERRY_WEBHOOK_SECRET ?? LOCAL_WEBHOOK_SECRET,
+  });
+  log('provisioning bucket, table, queues and functions');
+  const outputs = await provision({ endpoint: emulator.endpoint, region });
+  const env = {
+    FERRY_BUCKET: outputs.bucket,
+    FERRY_TABLE: outputs.table,
+    FERRY_QUEUE_URL: outputs.queueUrl,
+    FERRY_WEBHOOK_QUEUE_URL: outputs.webhookQueueUrl,
+    FERRY_API_KEYS: LOCAL_API_KEY,
+    FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
+    // npm installs onnxruntime-node without its CUDA binaries (.npmrc), so locally only the CPU
+    // provider can load; the container's default is cuda,cpu.
+    FERRY_EXECUTION_PROVIDERS: process.env.FERRY_EXECUTION_PROVIDERS ?? 'cpu',
+  };
+  Object.assign(process.env, env);
+
+  // Imported only now: the API reads its configuration from the environment when loaded.
+  const { startLocalApi } = await import('../functions/api/local-server.ts');
+  const api = await startLocalApi({ port: Number(process.env.FERRY_API_PORT ?? 8787) });
+
+  const tsx = createRequire(import.meta.url).resolve('tsx/cli');
+  const worker = spawn(process.execPath, [tsx, 'gpu-worker/main.ts'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: process.env,
+  });
+  const workerExit = new Promise<number | null>((resolve) => worker.once('exit', resolve));
+
+  const coordinates: LocalOutputs = { ...outputs, apiUrl: api.url, apiKey: LOCAL_API_KEY };
+  await mkdir(path.dirname(OUTPUTS), { recursive: true });
+  await writeFile(OUTPUTS, `${JSON.stringify(coordinates, null, 2)}\n`);
+  log(`local stack ready; coordinates in ${path.relative(process.cwd(), OUTPUTS)}`);
+  log(`API ${api.url} (Authorization: Bearer ${LOCAL_API_KEY})`);
+  log('try one of:');
+  log(`  npx ferry submit photo.png --wait`);
+  log(
+    `  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url ${emulator.endpoint} s3 cp photo.png s3://${outputs.bucket}/uploads/`,
+  );
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log('stopping');
+    if (worker.exitCode === null) worker.kill('SIGTERM');
+    await workerExit;
+    await api.close();
+    await emulator.stop();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  workerExit.then((code) => {
+    if (!stopping) {
+      log(`worker exited with code ${code}`);
+      void stop(code ?? 1);
+    }
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(`[ferry] ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
