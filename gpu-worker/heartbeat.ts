@@ -10,7 +10,7 @@ import type { JobStore } from '../core/job-store.ts';
 
 export interface HeartbeatOptions {
   sqs: SQSClient;
-  jobs: JobStore;
+  jobs: Pick<JobStore, 'renewLease'>;
   queueUrl: string;
   workerId: string;
   periodMs: number;

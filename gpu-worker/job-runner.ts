@@ -26,11 +26,14 @@ import { startHeartbeat } from './heartbeat.ts';
 import type { InferencePool, InferenceResult } from './inference/pool.ts';
 import type { Logger } from './logger.ts';
 
+/** The job-store operations the runner uses (a narrow view, so unit tests can fake it). */
+export type RunnerJobStore = Pick<JobStore, 'claim' | 'renewLease' | 'releaseLease' | 'succeed' | 'fail'>;
+
 export interface RunnerDeps {
   s3: S3Client;
   sqs: SQSClient;
-  jobs: JobStore;
-  pool: InferencePool;
+  jobs: RunnerJobStore;
+  pool: Pick<InferencePool, 'run'>;
   queueUrl: string;
   webhookQueueUrl?: string;
   config: WorkerConfig;
