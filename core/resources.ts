@@ -12,6 +12,7 @@ const ResourcesSchema = z.object({
   FERRY_TABLE: z.string().min(3, 'must name the DynamoDB jobs table'),
   FERRY_QUEUE_URL: z.url('must be the jobs queue URL'),
   FERRY_WEBHOOK_QUEUE_URL: z.url('must be the webhooks queue URL').optional(),
+  FERRY_DLQ_URL: z.url('must be the jobs dead-letter queue URL').optional(),
 });
 
 export interface Resources {
@@ -20,6 +21,8 @@ export interface Resources {
   queueUrl: string;
   /** Queue of webhook deliveries; absent where webhooks are not wired (e.g. the ingest function). */
   webhookQueueUrl?: string;
+  /** The jobs queue's dead-letter queue; the worker fails the jobs whose messages land there. */
+  dlqUrl?: string;
 }
 
 /** Reads the resource names from the environment; throws ConfigError naming each missing variable. */
@@ -32,5 +35,6 @@ export function resourcesFromEnv(env: NodeJS.ProcessEnv = process.env): Resource
     table: e.FERRY_TABLE,
     queueUrl: e.FERRY_QUEUE_URL,
     ...(e.FERRY_WEBHOOK_QUEUE_URL ? { webhookQueueUrl: e.FERRY_WEBHOOK_QUEUE_URL } : {}),
+    ...(e.FERRY_DLQ_URL ? { dlqUrl: e.FERRY_DLQ_URL } : {}),
   };
 }

@@ -71,6 +71,8 @@ const WorkerEnvSchema = z.object({
   FERRY_RECEIVE_WAIT_SEC: z.coerce.number().int().min(0).max(20).default(QUEUE.receiveWaitTimeSec),
   /** Queue deliveries before a message goes to the DLQ; the last transient failure fails the job. */
   FERRY_MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).default(QUEUE.maxReceiveCount),
+  /** How often the dead-letter queue is checked for jobs to mark FAILED, in seconds. @default 60 */
+  FERRY_DLQ_SWEEP_SEC: z.coerce.number().min(0.2).max(3600).default(60),
   /** On SIGTERM, how long in-flight jobs may finish before they are released, in seconds. @default 30 */
   FERRY_SHUTDOWN_GRACE_SEC: z.coerce.number().min(0).max(3600).default(30),
   /** Port of the health and metrics endpoint (0 = any free port). @default 9400 */
@@ -99,6 +101,7 @@ export interface WorkerConfig {
   receiveWaitSec: number;
   maxReceiveCount: number;
   shutdownGraceMs: number;
+  dlqSweepMs: number;
   healthPort: number;
   taskModules: string[];
   taskProtection: boolean;
@@ -129,6 +132,7 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
     receiveWaitSec: e.FERRY_RECEIVE_WAIT_SEC,
     maxReceiveCount: e.FERRY_MAX_RECEIVE_COUNT,
     shutdownGraceMs: e.FERRY_SHUTDOWN_GRACE_SEC * 1000,
+    dlqSweepMs: e.FERRY_DLQ_SWEEP_SEC * 1000,
     healthPort: e.FERRY_HEALTH_PORT,
     taskModules: e.FERRY_TASK_MODULES,
     taskProtection: e.FERRY_TASK_PROTECTION,

@@ -181,7 +181,7 @@ export class JobRunner {
     if (receiveCount >= d.config.maxReceiveCount) {
       const reason = `Processing failed ${receiveCount} times; last error: ${(error as Error).message}`;
       const failed = await this.#fail(job, reason, 'RETRIES_EXHAUSTED', timings);
-      await this.#notifyWebhook(failed);
+      await this.notifyWebhook(failed);
       // The message is left to reappear once more, when SQS moves it to the dead-letter queue.
       await this.#changeVisibility(receiptHandle, 0);
       log.error({ err: error, receiveCount }, 'job failed: retries exhausted; message goes to the DLQ');
@@ -237,11 +237,12 @@ export class JobRunner {
 
   /** After a final state: the webhook is queued before the message goes, so neither is lost. */
   async #finish(job: Job, receiptHandle: string): Promise<void> {
-    await this.#notifyWebhook(job);
+    await this.notifyWebhook(job);
     await this.#delete(receiptHandle);
   }
 
-  async #notifyWebhook(job: Job): Promise<void> {
+  /** Queues the job's webhook, if it has one and webhooks are wired. */
+  async notifyWebhook(job: Job): Promise<void> {
     if (job.webhookUrl && this.#d.webhookQueueUrl) {
       await enqueueWebhook({ sqs: this.#d.sqs, queueUrl: this.#d.webhookQueueUrl }, job);
     }

@@ -10,6 +10,7 @@ import { JobStore } from '../core/job-store.ts';
 import { resourcesFromEnv } from '../core/resources.ts';
 import { workerConfigFromEnv } from './config.ts';
 import { Consumer } from './consumer.ts';
+import { startDeadLetterSweeper } from './dead-letters.ts';
 import { startHealthServer } from './health.ts';
 import { InferencePool } from './inference/pool.ts';
 import { JobRunner } from './job-runner.ts';
@@ -42,9 +43,10 @@ async function main(): Promise<void> {
   }
   pool.on('threadExit', (error) => log.error({ err: error }, 'inference thread exited; restarting it'));
 
+  const jobs = new JobStore({ dynamo: aws.dynamo, table: resources.table });
   const runner = new JobRunner({
     ...aws,
-    jobs: new JobStore({ dynamo: aws.dynamo, table: resources.table }),
+    jobs,
     pool,
     queueUrl: resources.queueUrl,
     ...(resources.webhookQueueUrl ? { webhookQueueUrl: resources.webhookQueueUrl } : {}),
@@ -94,6 +96,17 @@ async function main(): Promise<void> {
     createMetrics(consumer, pool, info),
   );
   consumer.start();
+  const sweeper = resources.dlqUrl
+    ? startDeadLetterSweeper({
+        sqs: aws.sqs,
+        jobs,
+        dlqUrl: resources.dlqUrl,
+        maxReceiveCount: config.maxReceiveCount,
+        intervalMs: config.dlqSweepMs,
+        log,
+        onFailed: (job) => runner.notifyWebhook(job),
+      })
+    : undefined;
   log.info(
     {
       healthPort: (server.address() as AddressInfo).port,
@@ -116,6 +129,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     log.info({ signal, inFlight: consumer.inFlight }, 'shutting down');
+    sweeper?.stop();
     await consumer.stop();
     protection.update(0);
     await pool.close();

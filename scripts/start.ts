@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     FERRY_TABLE: outputs.table,
     FERRY_QUEUE_URL: outputs.queueUrl,
     FERRY_WEBHOOK_QUEUE_URL: outputs.webhookQueueUrl,
+    FERRY_DLQ_URL: outputs.dlqUrl,
     FERRY_API_KEYS: LOCAL_API_KEY,
     FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
     // npm installs onnxruntime-node without its CUDA binaries (.npmrc), so locally only the CPU

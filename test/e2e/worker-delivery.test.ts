@@ -5,7 +5,7 @@
  * health checks throughout.
  */
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isFinal, type Job, JobStatus } from '../../core/job.ts';
 import { deriveJobId } from '../../core/keys.ts';
@@ -135,6 +135,22 @@ describe('worker delivery (emulator)', () => {
     }
     // Released jobs need not wait out the 30 s visibility timeout or lease.
     expect(Date.now() - started).toBeLessThan(25_000);
+  });
+
+  it('marks a job FAILED when its message lands in the dead-letter queue (the worker crashed on it)', async () => {
+    const jobId = await sleepJob('dead-lettered', 60_000);
+    const job = await stack.jobs.claim(jobId, 'crashed-worker', 60_000);
+    // What SQS does after the last delivery whose worker died: move the message to the DLQ.
+    await stack.aws.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: stack.outputs.dlqUrl,
+        MessageBody: JSON.stringify({ jobId, bucket: job.bucket, key: job.key, task: job.task }),
+      }),
+    );
+    await worker({ FERRY_DLQ_SWEEP_SEC: '0.5' });
+    const failed = await jobInState(jobId, (j) => isFinal(j.status), 10_000);
+    expect(failed).toMatchObject({ status: JobStatus.Failed, errorCode: 'DEAD_LETTERED' });
+    expect(failed.error).toMatch(/dead-letter queue after 5 deliveries/);
   });
 
   it('stops working on a job canceled while it runs, and keeps it CANCELED', async () => {

@@ -39,6 +39,7 @@ export function stackEnv(outputs: LocalOutputs): Record<string, string> {
     FERRY_TABLE: outputs.table,
     FERRY_QUEUE_URL: outputs.queueUrl,
     FERRY_WEBHOOK_QUEUE_URL: outputs.webhookQueueUrl,
+    FERRY_DLQ_URL: outputs.dlqUrl,
   };
 }
 
