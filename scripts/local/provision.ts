@@ -164,6 +164,9 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
     await deployFunction(lambda, names.webhookFunction, FUNCTIONS.webhook, {
       ...environment,
       FERRY_WEBHOOK_SECRET: process.env.FERRY_WEBHOOK_SECRET ?? LOCAL_WEBHOOK_SECRET,
+      ...(process.env.FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC
+        ? { FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC: process.env.FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC }
+        : {}),
     });
     await subscribe(lambda, names.webhookFunction, webhookQueue.arn);
   }

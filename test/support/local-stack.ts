@@ -40,6 +40,8 @@ export function stackEnv(outputs: LocalOutputs): Record<string, string> {
     FERRY_QUEUE_URL: outputs.queueUrl,
     FERRY_WEBHOOK_QUEUE_URL: outputs.webhookQueueUrl,
     FERRY_DLQ_URL: outputs.dlqUrl,
+    // Test receivers listen on loopback, which production refuses.
+    FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
   };
 }
 

@@ -1,0 +1,138 @@
+/**
+ * @module cli/client
+ * A small client for Ferry's HTTP API over an injected `fetch`, plus the upload to a presigned
+ * URL (streamed, reporting progress) and the result download.
+ */
+import type { JobView } from '../functions/api/job-view.ts';
+import type { JobListView } from '../functions/api/jobs.ts';
+import type { CreatedUpload, UploadTarget } from '../functions/api/uploads.ts';
+import type { ApiConfig } from './config.ts';
+import { ApiRequestError, CliConfigError, TransferError } from './errors.ts';
+
+export type { CreatedUpload, JobListView, JobView, UploadTarget };
+
+export interface CreateUploadBody {
+  filename: string;
+  contentType: string;
+  size: number;
+  task?: string;
+  webhookUrl?: string;
+  metadata?: Record<string, string>;
+}
+
+/** Bytes per chunk of an upload body (also the progress granularity). */
+const UPLOAD_CHUNK_BYTES = 64 * 1024;
+
+export class FerryClient {
+  readonly #config: ApiConfig;
+  readonly #fetch: typeof fetch;
+
+  constructor(config: ApiConfig, fetchImpl: typeof fetch) {
+    this.#config = config;
+    this.#fetch = fetchImpl;
+  }
+
+  createUpload(body: CreateUploadBody): Promise<CreatedUpload> {
+    return this.#request<CreatedUpload>('POST', '/uploads', body);
+  }
+
+  getJob(jobId: string): Promise<JobView> {
+    return this.#request<JobView>('GET', `/jobs/${encodeURIComponent(jobId)}`);
+  }
+
+  listJobs(query: { status?: string; limit?: number; cursor?: string }): Promise<JobListView> {
+    const params = new URLSearchParams();
+    if (query.status) params.set('status', query.status);
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    if (query.cursor) params.set('cursor', query.cursor);
+    const qs = params.toString();
+    return this.#request<JobListView>('GET', `/jobs${qs ? `?${qs}` : ''}`);
+  }
+
+  cancelJob(jobId: string): Promise<JobView> {
+    return this.#request<JobView>('DELETE', `/jobs/${encodeURIComponent(jobId)}`);
+  }
+
+  /** Uploads `data` to a presigned PUT target, calling `onProgress` with bytes handed to the connection. */
+  async upload(
+    target: UploadTarget,
+    data: Uint8Array,
+    onProgress?: (sentBytes: number) => void,
+  ): Promise<void> {
+    if (target.method !== 'PUT') throw new Error(`The CLI uploads with PUT, not ${target.method}`);
+    let offset = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (offset >= data.length) {
+          controller.close();
+          return;
+        }
+        const chunk = data.subarray(offset, offset + UPLOAD_CHUNK_BYTES);
+        offset += chunk.length;
+        controller.enqueue(chunk);
+        onProgress?.(offset);
+      },
+    });
+    const res = await this.#fetch(target.url, {
+      method: 'PUT',
+      headers: { ...target.headers, 'Content-Length': String(data.length) },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    if (!res.ok) {
+      const text = await res.text().catch(() => '');
+      throw new TransferError(res.status, `Upload refused by storage: HTTP ${res.status} ${summarise(text)}`);
+    }
+    await res.body?.cancel();
+  }
+
+  /** The result JSON of a SUCCEEDED job: inline when the API included it, else downloaded. */
+  async result(job: JobView): Promise<unknown> {
+    if (!job.result)
+      throw new ApiRequestError(409, 'NO_RESULT', `Job ${job.jobId} has no result (${job.status})`);
+    if (job.result.data !== undefined) return job.result.data;
+    const res = await this.#fetch(job.result.url);
+    if (!res.ok) throw new TransferError(res.status, `Result download failed: HTTP ${res.status}`);
+    return res.json();
+  }
+
+  async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const url = `${this.#config.apiUrl}${path}`;
+    let res: Response;
+    try {
+      res = await this.#fetch(url, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.#config.apiKey}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      throw new CliConfigError(`Cannot reach the API at ${this.#config.apiUrl} (${cause})`);
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (!res.ok) {
+      const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw new ApiRequestError(
+        res.status,
+        error?.code ?? `HTTP_${res.status}`,
+        error?.message ?? `HTTP ${res.status} ${summarise(text)}`,
+        json,
+      );
+    }
+    return json as T;
+  }
+}
+
+function summarise(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
+}

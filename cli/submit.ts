@@ -1,0 +1,207 @@
+/**
+ * @module cli/submit
+ * `ferry submit <files...> [--task T] [--wait] [--json] [--concurrency N]`: creates one job per
+ * file (POST /uploads), uploads each file to its presigned URL (at most N at a time), and with
+ * --wait follows every job until it is final, then prints each result's text (or error).
+ */
+import path from 'node:path';
+import { isFinal, JobStatus } from '../core/job.ts';
+import type { Command } from './args.ts';
+import type { FerryClient, JobView } from './client.ts';
+import { ApiRequestError, CliConfigError, ExitCode, exitCodeFor, UsageError } from './errors.ts';
+import { resultText } from './format.ts';
+import type { CliIo } from './io.ts';
+import { formatBytes, progressBar, StatusBoard } from './status-board.ts';
+
+/** Content types by file extension: the API's default allowed types. */
+export const CONTENT_TYPES: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.tif': 'image/tiff',
+  '.tiff': 'image/tiff',
+  '.gif': 'image/gif',
+  '.bmp': 'image/bmp',
+};
+
+/** What happened to one file; printed as JSON with --json. */
+export interface SubmitOutcome {
+  file: string;
+  jobId?: string;
+  /** The job's last known status; `ERROR` when the file never became a job or its upload failed. */
+  status: JobStatus | 'ERROR';
+  error?: string;
+  result?: unknown;
+}
+
+/** Consecutive failed status polls tolerated while waiting (network blips, 5xx). */
+const MAX_POLL_FAILURES = 3;
+
+type SubmitCommand = Extract<Command, { name: 'submit' }>;
+
+interface Input {
+  file: string;
+  name: string;
+  contentType: string;
+  data: Uint8Array;
+}
+
+export async function submit(command: SubmitCommand, client: FerryClient, io: CliIo): Promise<ExitCode> {
+  // Every file is checked before the first request, so a typo creates no jobs.
+  const inputs = await Promise.all(command.files.map((file) => readInput(file, io)));
+  const board = new StatusBoard(io.stderr);
+  const uploads = limiter(command.concurrency);
+
+  const outcomes = await Promise.all(
+    inputs.map(async (input): Promise<SubmitOutcome> => {
+      let jobId: string | undefined;
+      try {
+        jobId = await uploads(() => createAndUpload(input, command, client, board));
+        if (!command.wait) return { file: input.file, jobId, status: JobStatus.AwaitingUpload };
+        const job = await waitForJob(client, jobId, io, (j) => showStatus(board, input, j));
+        const outcome: SubmitOutcome = { file: input.file, jobId, status: job.status };
+        if (job.error) outcome.error = job.error;
+        if (job.status === JobStatus.Succeeded) outcome.result = await client.result(job);
+        return outcome;
+      } catch (error) {
+        if (exitCodeFor(error) === ExitCode.Usage) throw error;
+        const message = (error as Error).message;
+        board.update(input.file, `${input.name}  error: ${message}`, `${input.file}: error: ${message}`);
+        return { file: input.file, ...(jobId ? { jobId } : {}), status: 'ERROR', error: message };
+      }
+    }),
+  );
+
+  printOutcomes(outcomes, command, io);
+  const ok = outcomes.every((o) => (command.wait ? o.status === JobStatus.Succeeded : o.status !== 'ERROR'));
+  return ok ? ExitCode.Ok : ExitCode.Failed;
+}
+
+async function readInput(file: string, io: CliIo): Promise<Input> {
+  const extension = path.extname(file).toLowerCase();
+  const contentType = CONTENT_TYPES[extension];
+  if (!contentType) {
+    throw new UsageError(
+      `Cannot tell the type of "${file}": use one of ${Object.keys(CONTENT_TYPES).join(', ')}`,
+    );
+  }
+  try {
+    return {
+      file,
+      name: path.basename(file),
+      contentType,
+      data: await io.readFile(path.resolve(io.cwd, file)),
+    };
+  } catch (error) {
+    throw new UsageError(
+      `Cannot read "${file}": ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+}
+
+async function createAndUpload(
+  input: Input,
+  command: SubmitCommand,
+  client: FerryClient,
+  board: StatusBoard,
+) {
+  const total = input.data.length;
+  board.update(
+    input.file,
+    `${input.name}  ${progressBar(0, total)}  ${formatBytes(total)}`,
+    `${input.file}: uploading ${formatBytes(total)}`,
+  );
+  const created = await client.createUpload({
+    filename: input.name,
+    contentType: input.contentType,
+    size: total,
+    ...(command.task ? { task: command.task } : {}),
+  });
+  await client.upload(created.upload, input.data, (sent) => {
+    board.update(
+      input.file,
+      `${input.name}  ${progressBar(sent, total)}  ${formatBytes(sent)}/${formatBytes(total)}`,
+    );
+  });
+  board.update(
+    input.file,
+    `${input.name}  ${created.jobId}  uploaded`,
+    `${input.file}: uploaded as job ${created.jobId}`,
+  );
+  return created.jobId;
+}
+
+function showStatus(board: StatusBoard, input: Input, job: JobView): void {
+  const elapsed =
+    job.finishedAt && job.startedAt
+      ? ` in ${((Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000).toFixed(1)} s`
+      : '';
+  board.update(
+    input.file,
+    `${input.name}  ${job.jobId}  ${job.status}${elapsed}`,
+    `${input.file}: job ${job.jobId} ${job.status}${elapsed}`,
+  );
+}
+
+/** Polls the job until it is final. Transient failures (network, 5xx) are retried a few times. */
+export async function waitForJob(
+  client: FerryClient,
+  jobId: string,
+  io: Pick<CliIo, 'sleep' | 'pollIntervalMs'>,
+  onUpdate: (job: JobView) => void,
+): Promise<JobView> {
+  let failures = 0;
+  for (;;) {
+    try {
+      const job = await client.getJob(jobId);
+      failures = 0;
+      onUpdate(job);
+      if (isFinal(job.status)) return job;
+    } catch (error) {
+      const transient =
+        error instanceof CliConfigError || (error instanceof ApiRequestError && error.status >= 500);
+      if (!transient || ++failures > MAX_POLL_FAILURES) throw error;
+    }
+    await io.sleep(io.pollIntervalMs);
+  }
+}
+
+function printOutcomes(outcomes: SubmitOutcome[], command: SubmitCommand, io: CliIo): void {
+  if (command.flags.json) {
+    io.stdout.write(`${JSON.stringify(outcomes, null, 2)}\n`);
+    return;
+  }
+  for (const outcome of outcomes) {
+    if (!command.wait) {
+      if (outcome.jobId && outcome.status !== 'ERROR') io.stdout.write(`${outcome.jobId}\t${outcome.file}\n`);
+      else io.stderr.write(`ferry: ${outcome.file}: ${outcome.error}\n`);
+      continue;
+    }
+    if (outcome.status === JobStatus.Succeeded) {
+      if (outcomes.length > 1) io.stdout.write(`==> ${outcome.file} <==\n`);
+      const text = resultText(outcome.result);
+      io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    } else {
+      io.stderr.write(
+        `ferry: ${outcome.file}: ${outcome.status}${outcome.error ? `: ${outcome.error}` : ''}\n`,
+      );
+    }
+  }
+}
+
+/** Runs at most `n` of the given tasks at a time. */
+function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * @module functions/api/app
+ * The HTTP API as a Hono app: routes, and the middleware every request passes through, in
+ * order: request log, errors as JSON, CORS (preflights answered before auth), 405 with `Allow`
+ * for known paths, bearer auth, and a body size limit (413).
+ *
+ * | Route                | Answer                                                        |
+ * |----------------------|---------------------------------------------------------------|
+ * | POST /uploads        | 201 `{ jobId, status, task, key, upload, expiresAt }`         |
+ * | GET /jobs/{id}       | 200 job (+ `result` when SUCCEEDED); 400 bad id; 404 unknown  |
+ * | GET /jobs            | 200 `{ jobs, cursor? }`, newest first                          |
+ * | DELETE /jobs/{id}    | 200 the CANCELED job; 409 `{ error: { status } }` when final  |
+ */
+import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import { authenticate, createKeyMatcher } from './auth.ts';
+import type { ApiDeps } from './deps.ts';
+import { ApiError, ApiErrorCode } from './errors.ts';
+import { cancelJob, getJob, listJobs } from './jobs.ts';
+import { CreateUploadSchema, ListJobsQuerySchema } from './schemas.ts';
+import { createUpload } from './uploads.ts';
+
+export function createApp(deps: ApiDeps): Hono {
+  const { options, logger } = deps;
+  const matchesKey = createKeyMatcher(options.apiKeys);
+  const app = new Hono();
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    const status = c.res.status;
+    const entry = {
+      method: c.req.method,
+      path: c.req.path,
+      status,
+      durationMs: Math.round(performance.now() - started),
+    };
+    if (status >= 500) logger.error('request failed', entry);
+    else logger.info('request', entry);
+  });
+
+  app.use(
+    cors({
+      origin: options.corsOrigins.includes('*') ? '*' : [...options.corsOrigins],
+      allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+      allowHeaders: ['Authorization', 'Content-Type'],
+      maxAge: 600,
+    }),
+  );
+
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) => {
+        const allow = methods.join(', ');
+        return errorResponse(
+          c,
+          new ApiError(
+            405,
+            ApiErrorCode.MethodNotAllowed,
+            `${c.req.method} is not allowed here; use ${allow}`,
+            {
+              headers: { Allow: allow },
+            },
+          ),
+        );
+      },
+    }),
+  );
+
+  app.use(async (c, next) => {
+    authenticate(c.req.header('authorization'), matchesKey);
+    await next();
+  });
+
+  app.use(
+    bodyLimit({
+      maxSize: options.maxBodyBytes,
+      onError: (c) =>
+        errorResponse(
+          c,
+          new ApiError(
+            413,
+            ApiErrorCode.PayloadTooLarge,
+            `The request body must be at most ${options.maxBodyBytes} bytes`,
+          ),
+        ),
+    }),
+  );
+
+  app.post('/uploads', async (c) => {
+    const parsed = CreateUploadSchema.safeParse(await readJson(c));
+    if (!parsed.success) throw ApiError.fromZod(parsed.error);
+    const created = await createUpload(deps, parsed.data);
+    logger.info('job created', { jobId: created.jobId, key: created.key, task: created.task });
+    return c.json(created, 201);
+  });
+
+  app.get('/jobs', async (c) => {
+    const parsed = ListJobsQuerySchema.safeParse(c.req.query());
+    if (!parsed.success) throw ApiError.fromZod(parsed.error, 'query');
+    return c.json(await listJobs(deps, parsed.data));
+  });
+
+  app.get('/jobs/:id', async (c) => c.json(await getJob(deps, c.req.param('id'))));
+
+  app.delete('/jobs/:id', async (c) => {
+    const job = await cancelJob(deps, c.req.param('id'));
+    logger.info('job canceled', { jobId: job.jobId });
+    return c.json(job);
+  });
+
+  app.notFound((c) =>
+    errorResponse(c, new ApiError(404, ApiErrorCode.NotFound, `No route for ${c.req.method} ${c.req.path}`)),
+  );
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return errorResponse(c, error);
+    logger.error('unhandled error', { error, method: c.req.method, path: c.req.path });
+    return errorResponse(
+      c,
+      new ApiError(500, ApiErrorCode.Internal, 'Internal error; the request can be retried'),
+    );
+  });
+
+  return app;
+}
+
+function errorResponse(c: Context, error: ApiError): Response {
+  for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+  return c.json(error.toBody(), error.status);
+}
+
+/** The body as JSON; 400 naming the problem when it is empty or not JSON. */
+async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (!text.trim()) {
+    throw new ApiError(400, ApiErrorCode.InvalidJson, 'The request body must be a JSON object', {
+      field: '(body)',
+    });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ApiError(
+      400,
+      ApiErrorCode.InvalidJson,
+      `The request body is not valid JSON: ${(error as Error).message}`,
+      {
+        field: '(body)',
+        cause: error,
+      },
+    );
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * @module functions/api/jobs
+ * `GET /jobs/{id}`, `GET /jobs` and `DELETE /jobs/{id}` as domain functions over JobStore.
+ */
+import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { JobNotFoundError, JobStateConflictError } from '../../core/errors.ts';
+import { type Job, JobStatus } from '../../core/job.ts';
+import { isJobId } from '../../core/keys.ts';
+import { enqueueWebhook } from '../../core/webhooks.ts';
+import type { ApiDeps } from './deps.ts';
+import { ApiError, ApiErrorCode } from './errors.ts';
+import { type JobView, type ResultView, toJobView } from './job-view.ts';
+import { listJobPage } from './list-jobs.ts';
+import type { ListJobsQuery } from './schemas.ts';
+
+/** A malformed id is a 400 naming the field, not a 404: it cannot be any job's id. */
+export function assertJobId(id: string): void {
+  if (!isJobId(id)) throw ApiError.invalidField('id', 'must be a job id (a lowercase UUID)');
+}
+
+function notFound(jobId: string): ApiError {
+  return new ApiError(404, ApiErrorCode.JobNotFound, `Job ${jobId} does not exist`, { field: 'id' });
+}
+
+export async function getJob(deps: ApiDeps, jobId: string): Promise<JobView> {
+  assertJobId(jobId);
+  const job = await deps.jobs.get(jobId);
+  if (!job) throw notFound(jobId);
+  const result =
+    job.status === JobStatus.Succeeded && job.resultKey
+      ? await resultView(deps, job, job.resultKey)
+      : undefined;
+  return toJobView(job, result);
+}
+
+export interface JobListView {
+  jobs: JobView[];
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  cursor?: string;
+}
+
+export async function listJobs(deps: ApiDeps, query: ListJobsQuery): Promise<JobListView> {
+  const page = await listJobPage(deps.jobs, query);
+  return { jobs: page.jobs.map((job) => toJobView(job)), ...(page.cursor ? { cursor: page.cursor } : {}) };
+}
+
+/**
+ * Cancels a job that has not finished, then asks for its CANCELED webhook. A RUNNING job's
+ * worker notices at its next heartbeat. 409 (with the current status) when already final.
+ */
+export async function cancelJob(deps: ApiDeps, jobId: string): Promise<JobView> {
+  assertJobId(jobId);
+  let job: Job;
+  try {
+    job = await deps.jobs.cancel(jobId);
+  } catch (error) {
+    if (error instanceof JobNotFoundError) throw notFound(jobId);
+    if (error instanceof JobStateConflictError) {
+      throw new ApiError(
+        409,
+        ApiErrorCode.JobAlreadyFinal,
+        `Job ${jobId} is already ${error.current.status} and cannot be canceled`,
+        { extra: { status: error.current.status }, cause: error },
+      );
+    }
+    throw error;
+  }
+  if (job.webhookUrl) {
+    if (!deps.webhookQueueUrl) {
+      deps.logger.warn('FERRY_WEBHOOK_QUEUE_URL is not set: no webhook for the canceled job', { jobId });
+    } else {
+      try {
+        await enqueueWebhook({ sqs: deps.sqs, queueUrl: deps.webhookQueueUrl }, job);
+      } catch (error) {
+        // The cancel stands either way; losing the notification is logged for operators.
+        deps.logger.error('could not enqueue the CANCELED webhook', { jobId, error });
+      }
+    }
+  }
+  return toJobView(job);
+}
+
+async function resultView(deps: ApiDeps, job: Job, resultKey: string): Promise<ResultView> {
+  const expiresIn = deps.options.resultUrlExpiresSec;
+  const now = deps.now?.() ?? new Date();
+  const url = await getSignedUrl(
+    deps.presigner,
+    new GetObjectCommand({ Bucket: job.bucket, Key: resultKey }),
+    {
+      expiresIn,
+    },
+  );
+  const view: ResultView = { url, expiresAt: new Date(now.getTime() + expiresIn * 1000).toISOString() };
+  try {
+    const out = await deps.s3.send(new GetObjectCommand({ Bucket: job.bucket, Key: resultKey }));
+    const bytes = out.ContentLength;
+    if (bytes !== undefined) view.bytes = bytes;
+    if (bytes === undefined || bytes > deps.options.resultInlineMaxBytes) {
+      out.Body?.transformToWebStream().cancel();
+      return view;
+    }
+    const text = (await out.Body?.transformToString('utf8')) ?? '';
+    view.data = JSON.parse(text);
+  } catch (error) {
+    const level = error instanceof NoSuchKey ? 'error' : 'warn';
+    deps.logger[level]('could not inline the result', { jobId: job.jobId, resultKey, error });
+  }
+  return view;
+}

@@ -1,0 +1,133 @@
+/**
+ * @module functions/api/options
+ * The HTTP API's settings: one interface, its defaults, and the environment variables that set
+ * them, validated at cold start (a bad value stops the function with a message naming it).
+ */
+import { z } from 'zod';
+import { ConfigError } from '../../core/errors.ts';
+
+export interface ApiOptions {
+  /**
+   * Accepted bearer keys (FERRY_API_KEYS, comma-separated; at least one, each at least 16
+   * characters). Several keys allow rotation: add the new key, move clients, remove the old.
+   */
+  apiKeys: readonly string[];
+  /** Lifetime of a presigned upload, in seconds (FERRY_UPLOAD_EXPIRES_SEC, 60..604800). @defaultvalue 900 */
+  uploadExpiresSec: number;
+  /** Largest accepted upload, in bytes (FERRY_MAX_UPLOAD_BYTES). @defaultvalue 20 MiB */
+  maxUploadBytes: number;
+  /**
+   * Content types an upload may declare (FERRY_ALLOWED_CONTENT_TYPES, comma-separated, lowercase).
+   * @defaultvalue image/png, image/jpeg, image/webp, image/tiff, image/gif, image/bmp
+   */
+  allowedContentTypes: readonly string[];
+  /**
+   * Accept webhook URLs on loopback, private and link-local addresses
+   * (FERRY_ALLOW_PRIVATE_WEBHOOKS=true). Local mode only. @defaultvalue false
+   */
+  allowPrivateWebhooks: boolean;
+  /** Lifetime of the result download URL in GET /jobs/{id}, in seconds (FERRY_RESULT_URL_EXPIRES_SEC). @defaultvalue 300 */
+  resultUrlExpiresSec: number;
+  /** Results up to this size, in bytes, are returned inline in GET /jobs/{id}. @defaultvalue 64 KiB */
+  resultInlineMaxBytes: number;
+  /** Largest request body, in bytes; larger bodies get 413. @defaultvalue 64 KiB */
+  maxBodyBytes: number;
+  /**
+   * Origins allowed by CORS (FERRY_CORS_ORIGINS, comma-separated, or `*`). The API uses bearer
+   * keys, not cookies, so `*` exposes nothing a caller does not already hold. @defaultvalue *
+   */
+  corsOrigins: readonly string[];
+}
+
+export const API_DEFAULTS = {
+  uploadExpiresSec: 900,
+  maxUploadBytes: 20 * 1024 * 1024,
+  allowedContentTypes: ['image/png', 'image/jpeg', 'image/webp', 'image/tiff', 'image/gif', 'image/bmp'],
+  allowPrivateWebhooks: false,
+  resultUrlExpiresSec: 300,
+  resultInlineMaxBytes: 64 * 1024,
+  maxBodyBytes: 64 * 1024,
+  corsOrigins: ['*'],
+} as const satisfies Omit<ApiOptions, 'apiKeys'>;
+
+/** Shortest accepted API key, in characters. */
+export const MIN_API_KEY_LENGTH = 16;
+
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const EnvSchema = z.object({
+  FERRY_API_KEYS: z
+    .string({
+      message: 'is required: comma-separated API keys clients send as "Authorization: Bearer <key>"',
+    })
+    .transform(list)
+    .pipe(
+      z
+        .array(
+          z.string().min(MIN_API_KEY_LENGTH, `each key must be at least ${MIN_API_KEY_LENGTH} characters`),
+        )
+        .min(1, 'must hold at least one key'),
+    ),
+  FERRY_UPLOAD_EXPIRES_SEC: z.coerce
+    .number()
+    .int()
+    .min(60, 'must be 60..604800 seconds')
+    .max(604_800, 'must be 60..604800 seconds (S3 presigned URLs last at most 7 days)')
+    .default(API_DEFAULTS.uploadExpiresSec),
+  FERRY_MAX_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(5 * 1024 ** 3, 'must be at most 5 GiB (the largest single S3 PUT)')
+    .default(API_DEFAULTS.maxUploadBytes),
+  FERRY_ALLOWED_CONTENT_TYPES: z
+    .string()
+    .transform((v) => list(v).map((t) => t.toLowerCase()))
+    .pipe(
+      z
+        .array(z.string().regex(/^[a-z0-9.+-]+\/[a-z0-9.+-]+$/, 'each entry must be a type/subtype'))
+        .min(1, 'must not be empty'),
+    )
+    .default([...API_DEFAULTS.allowedContentTypes]),
+  FERRY_ALLOW_PRIVATE_WEBHOOKS: z
+    .enum(['true', 'false', '1', '0', ''], { message: 'must be true or false' })
+    .optional()
+    .transform((v) => v === 'true' || v === '1'),
+  FERRY_RESULT_URL_EXPIRES_SEC: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(604_800, 'must be 10..604800 seconds')
+    .default(API_DEFAULTS.resultUrlExpiresSec),
+  FERRY_CORS_ORIGINS: z
+    .string()
+    .transform(list)
+    .pipe(z.array(z.string()).min(1, 'must not be empty'))
+    .default([...API_DEFAULTS.corsOrigins]),
+});
+
+/** Reads ApiOptions from the environment; throws ConfigError naming each bad variable and why. */
+export function apiOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiOptions {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) throw ConfigError.fromZod(parsed.error);
+  const e = parsed.data;
+  return {
+    ...API_DEFAULTS,
+    apiKeys: e.FERRY_API_KEYS,
+    uploadExpiresSec: e.FERRY_UPLOAD_EXPIRES_SEC,
+    maxUploadBytes: e.FERRY_MAX_UPLOAD_BYTES,
+    allowedContentTypes: e.FERRY_ALLOWED_CONTENT_TYPES,
+    allowPrivateWebhooks: e.FERRY_ALLOW_PRIVATE_WEBHOOKS,
+    resultUrlExpiresSec: e.FERRY_RESULT_URL_EXPIRES_SEC,
+    corsOrigins: e.FERRY_CORS_ORIGINS,
+  };
+}
+
+/** Options with defaults filled in, for tests and embedders: only `apiKeys` is required. */
+export function apiOptions(overrides: Partial<ApiOptions> & Pick<ApiOptions, 'apiKeys'>): ApiOptions {
+  return { ...API_DEFAULTS, ...overrides };
+}

@@ -1,0 +1,126 @@
+/**
+ * @module functions/api/uploads
+ * `POST /uploads`: checks the request against the configured limits, creates the job as
+ * AWAITING_UPLOAD and returns where to upload. The ingest function moves the job to QUEUED when
+ * the object lands at its key.
+ *
+ * What the upload URL binds (enforced by AWS S3; MiniStack checks none of it except a POST
+ * policy's content-length-range, see PLATFORM-NOTES):
+ * - PUT (default): a presigned PutObject URL for exactly this key, with `content-type` and
+ *   `content-length` among X-Amz-SignedHeaders, so the upload must send the declared type and
+ *   size; it expires after `uploadExpiresSec`.
+ * - POST: a presigned POST policy (for HTML forms) with `content-length-range` equal to the
+ *   declared size, the exact key and Content-Type, and the same expiry.
+ */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { JobStatus } from '../../core/job.ts';
+import { apiUploadKey, newJobId } from '../../core/keys.ts';
+import { assertPublicHost, parseWebhookUrl, WebhookUrlError } from '../../core/webhook-url.ts';
+import type { ApiDeps } from './deps.ts';
+import { ApiError } from './errors.ts';
+import { type CreateUploadRequest, UploadMethod } from './schemas.ts';
+
+export type UploadTarget =
+  | {
+      method: 'PUT';
+      url: string;
+      /** Send exactly these headers with the PUT (Content-Length is set by HTTP clients from the body). */
+      headers: Record<string, string>;
+    }
+  | {
+      method: 'POST';
+      url: string;
+      /** Form fields to send before the `file` field, in any order. */
+      fields: Record<string, string>;
+    };
+
+export interface CreatedUpload {
+  jobId: string;
+  status: typeof JobStatus.AwaitingUpload;
+  task: string;
+  key: string;
+  upload: UploadTarget;
+  /** When the upload URL stops working (ISO 8601 UTC). */
+  expiresAt: string;
+}
+
+export async function createUpload(deps: ApiDeps, request: CreateUploadRequest): Promise<CreatedUpload> {
+  const { options } = deps;
+  const contentType = normaliseContentType(request.contentType);
+  if (!options.allowedContentTypes.includes(contentType)) {
+    throw ApiError.invalidField('contentType', `must be one of ${options.allowedContentTypes.join(', ')}`);
+  }
+  if (request.size > options.maxUploadBytes) {
+    throw ApiError.invalidField('size', `must be at most ${options.maxUploadBytes} bytes`);
+  }
+  const webhookUrl =
+    request.webhookUrl === undefined ? undefined : await checkWebhookUrl(deps, request.webhookUrl);
+
+  const jobId = newJobId();
+  const key = apiUploadKey(jobId, request.filename);
+  const now = deps.now?.() ?? new Date();
+  const expiresAt = new Date(now.getTime() + options.uploadExpiresSec * 1000).toISOString();
+  const upload = await presignUpload(deps, request.uploadMethod, key, contentType, request.size);
+
+  await deps.jobs.create({
+    jobId,
+    status: JobStatus.AwaitingUpload,
+    task: request.task,
+    bucket: deps.bucket,
+    key,
+    contentType,
+    ...(webhookUrl ? { webhookUrl } : {}),
+    ...(request.metadata ? { metadata: request.metadata } : {}),
+  });
+  return { jobId, status: JobStatus.AwaitingUpload, task: request.task, key, upload, expiresAt };
+}
+
+/** `Image/PNG; charset=x` -> `image/png`: parameters mean nothing for the allowed types. */
+function normaliseContentType(value: string): string {
+  return (value.split(';')[0] ?? '').trim().toLowerCase();
+}
+
+async function checkWebhookUrl(deps: ApiDeps, value: string): Promise<string> {
+  try {
+    const url = parseWebhookUrl(value);
+    if (!deps.options.allowPrivateWebhooks) await assertPublicHost(url, deps.resolve);
+    return url.href;
+  } catch (error) {
+    if (error instanceof WebhookUrlError) throw ApiError.invalidField('webhookUrl', error.message);
+    // DNS trouble other than "no such host" is not the client's fault: accept the URL; the
+    // webhook function checks the addresses again when it connects.
+    deps.logger.warn('could not resolve the webhook host; accepting the URL', { error });
+    return value;
+  }
+}
+
+async function presignUpload(
+  deps: ApiDeps,
+  method: UploadMethod,
+  key: string,
+  contentType: string,
+  size: number,
+): Promise<UploadTarget> {
+  const expiresIn = deps.options.uploadExpiresSec;
+  if (method === UploadMethod.Post) {
+    const post = await createPresignedPost(deps.presigner, {
+      Bucket: deps.bucket,
+      Key: key,
+      Conditions: [
+        ['content-length-range', size, size],
+        ['eq', '$Content-Type', contentType],
+      ],
+      Fields: { 'Content-Type': contentType },
+      Expires: expiresIn,
+    });
+    return { method: 'POST', url: post.url, fields: post.fields };
+  }
+  const url = await getSignedUrl(
+    deps.presigner,
+    new PutObjectCommand({ Bucket: deps.bucket, Key: key, ContentType: contentType, ContentLength: size }),
+    { expiresIn, signableHeaders: new Set(['content-type', 'content-length']) },
+  );
+  return { method: 'PUT', url, headers: { 'Content-Type': contentType, 'Content-Length': String(size) } };
+}

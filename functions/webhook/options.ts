@@ -1,0 +1,75 @@
+/**
+ * @module functions/webhook/options
+ * The webhook function's settings, read from the environment and validated at cold start.
+ */
+import { z } from 'zod';
+import { WEBHOOK } from '../../core/config.ts';
+import { ConfigError } from '../../core/errors.ts';
+
+export interface WebhookOptions {
+  /**
+   * Signing secret (FERRY_WEBHOOK_SECRET). `whsec_<base64>` for Standard Webhooks libraries, or
+   * any string of at least 16 characters.
+   */
+  secret: string;
+  /**
+   * Deliver to loopback, private and link-local addresses (FERRY_ALLOW_PRIVATE_WEBHOOKS=true).
+   * Local mode only: in production it would let anyone who can create a job probe the network.
+   * @defaultvalue false
+   */
+  allowPrivate: boolean;
+  /**
+   * Delay before the second attempt, in seconds (FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC); doubled
+   * for each further attempt, capped at 900.
+   * @defaultvalue WEBHOOK.firstRetryDelaySec (10)
+   */
+  firstRetryDelaySec: number;
+  /** Attempts before the outcome is recorded as failed for good (FERRY_WEBHOOK_MAX_ATTEMPTS). @defaultvalue WEBHOOK.maxAttempts (6) */
+  maxAttempts: number;
+  /** Per-attempt HTTP timeout, in milliseconds (FERRY_WEBHOOK_TIMEOUT_MS). @defaultvalue WEBHOOK.requestTimeoutMs (10000) */
+  requestTimeoutMs: number;
+}
+
+const flag = z
+  .enum(['true', 'false', '1', '0', ''], { message: 'must be true or false' })
+  .optional()
+  .transform((v) => v === 'true' || v === '1');
+
+const EnvSchema = z.object({
+  FERRY_WEBHOOK_SECRET: z
+    .string({ message: 'is required: the secret webhook requests are signed with' })
+    .min(16, 'must be at least 16 characters'),
+  FERRY_ALLOW_PRIVATE_WEBHOOKS: flag,
+  FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(900, 'must be 0..900 seconds')
+    .default(WEBHOOK.firstRetryDelaySec),
+  FERRY_WEBHOOK_MAX_ATTEMPTS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(20, 'must be 1..20')
+    .default(WEBHOOK.maxAttempts),
+  FERRY_WEBHOOK_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(60_000, 'must be 100..60000 ms')
+    .default(WEBHOOK.requestTimeoutMs),
+});
+
+/** Reads WebhookOptions from the environment; throws ConfigError naming each bad variable. */
+export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WebhookOptions {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) throw ConfigError.fromZod(parsed.error);
+  const e = parsed.data;
+  return {
+    secret: e.FERRY_WEBHOOK_SECRET,
+    allowPrivate: e.FERRY_ALLOW_PRIVATE_WEBHOOKS,
+    firstRetryDelaySec: e.FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC,
+    maxAttempts: e.FERRY_WEBHOOK_MAX_ATTEMPTS,
+    requestTimeoutMs: e.FERRY_WEBHOOK_TIMEOUT_MS,
+  };
+}
