@@ -1,0 +1,26 @@
+/**
+ * @module infra/functions
+ * What the three Lambda functions share: runtime, architecture, log retention and format, and
+ * a role that only Lambda may assume.
+ */
+import { assumeRolePolicy } from './iam.ts';
+import { type FunctionsOptions, sstRetention } from './options.ts';
+
+/**
+ * The function's own args over the shared ones. On deployed stages the role's trust policy is
+ * replaced: SST 4.17 always adds the account root as a principal (its dev-mode check tests an
+ * Output, which is always truthy), which would let any IAM user of the account with
+ * sts:AssumeRole use the function's permissions. `sst dev` keeps SST's policy, which it needs.
+ */
+export function functionArgs(shared: FunctionsOptions, args: sst.aws.FunctionArgs): sst.aws.FunctionArgs {
+  return {
+    runtime: shared.runtime,
+    architecture: shared.architecture,
+    logging: { retention: sstRetention(shared.logRetentionDays), format: 'json' },
+    ...args,
+    transform: {
+      ...args.transform,
+      ...($dev ? {} : { role: { assumeRolePolicy: assumeRolePolicy('lambda.amazonaws.com') } }),
+    },
+  };
+}

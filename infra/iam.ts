@@ -1,0 +1,223 @@
+/**
+ * @module infra/iam
+ * Least-privilege IAM statements for every role in the stack, as pure functions of resource
+ * ARNs: the functions' `permissions`, the GPU task role and execution role. No SST or Pulumi
+ * globals, so tests check the exact grants without deploying anything.
+ */
+import { KEY_PREFIX, TABLE } from '../core/config.ts';
+
+/**
+ * One Allow statement. Lower-case keys match SST's FunctionPermissionArgs, so a list can be
+ * passed to `sst.aws.Function({ permissions })` as is; policyDocument() renders it for raw roles.
+ */
+export interface Statement {
+  /** Statement id (alphanumeric), kept in raw IAM policies for readable diffs. */
+  sid: string;
+  effect: 'allow';
+  actions: string[];
+  resources: string[];
+}
+
+/** An IAM policy document as AWS reads it. */
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: Array<{
+    Sid: string;
+    Effect: 'Allow';
+    Action: string[];
+    Resource: string[];
+    Condition?: Record<string, Record<string, string | string[]>>;
+  }>;
+}
+
+/** Actions that accept no narrower resource than "*" (AWS gives them no resource-level permissions). */
+export const WILDCARD_ONLY_ACTIONS: readonly string[] = ['ecr:GetAuthorizationToken'];
+
+/** ARN pattern of every object under a key prefix (e.g. "uploads/"). */
+export function objectsUnder(bucketArn: string, prefix: string): string {
+  return `${bucketArn}/${prefix}*`;
+}
+
+/** ARN of the jobs table's status index (the GSI named in core/config.ts TABLE). */
+export function statusIndexArn(tableArn: string): string {
+  return `${tableArn}/index/${TABLE.statusIndex.name}`;
+}
+
+/** ARN pattern of the tasks of one ECS cluster (for task scale-in protection). */
+export function clusterTasksArn(a: {
+  partition: string;
+  region: string;
+  accountId: string;
+  clusterName: string;
+}): string {
+  return `arn:${a.partition}:ecs:${a.region}:${a.accountId}:task/${a.clusterName}/*`;
+}
+
+function allow(sid: string, actions: string[], resources: string[]): Statement {
+  return { sid, effect: 'allow', actions, resources };
+}
+
+/** What the queue consumer side of SQS needs (receive, ack, extend, read attributes). */
+const SQS_CONSUME = [
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibility',
+  'sqs:GetQueueAttributes',
+];
+
+export interface IngestArns {
+  bucketArn: string;
+  tableArn: string;
+  jobsQueueArn: string;
+  /** The on-failure destination of the function's asynchronous (S3) invocations. */
+  failuresQueueArn: string;
+}
+
+/** Ingest: HeadObject the new upload, create/queue its job, send it to the jobs queue. */
+export function ingestStatements(a: IngestArns): Statement[] {
+  return [
+    // HeadObject is authorised by s3:GetObject.
+    allow('ReadUploads', ['s3:GetObject'], [objectsUnder(a.bucketArn, KEY_PREFIX.uploads)]),
+    allow('WriteJobs', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [a.tableArn]),
+    allow('EnqueueJobs', ['sqs:SendMessage'], [a.jobsQueueArn]),
+    // Lambda sends events that failed every retry to the destination with the function's role.
+    allow('ReportFailedEvents', ['sqs:SendMessage'], [a.failuresQueueArn]),
+  ];
+}
+
+export interface ApiArns {
+  bucketArn: string;
+  tableArn: string;
+  webhooksQueueArn: string;
+}
+
+/** API: presign uploads, read results, create/read/cancel/list jobs, enqueue webhook deliveries. */
+export function apiStatements(a: ApiArns): Statement[] {
+  return [
+    // A presigned PUT/POST carries the signer's rights: the API may only sign into uploads/.
+    allow('PresignUploads', ['s3:PutObject'], [objectsUnder(a.bucketArn, KEY_PREFIX.uploads)]),
+    allow('ReadResults', ['s3:GetObject'], [objectsUnder(a.bucketArn, KEY_PREFIX.results)]),
+    allow('Jobs', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [a.tableArn]),
+    allow('ListJobsByStatus', ['dynamodb:Query'], [statusIndexArn(a.tableArn)]),
+    allow('EnqueueWebhooks', ['sqs:SendMessage'], [a.webhooksQueueArn]),
+  ];
+}
+
+export interface WebhookArns {
+  tableArn: string;
+  webhooksQueueArn: string;
+}
+
+/** Webhook delivery: consume the webhooks queue, re-enqueue with a delay, record the outcome. */
+export function webhookStatements(a: WebhookArns): Statement[] {
+  return [
+    allow('ConsumeWebhooks', SQS_CONSUME, [a.webhooksQueueArn]),
+    allow('RetryWebhooks', ['sqs:SendMessage'], [a.webhooksQueueArn]),
+    allow('RecordDeliveries', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [a.tableArn]),
+  ];
+}
+
+export interface WorkerTaskArns {
+  bucketArn: string;
+  tableArn: string;
+  jobsQueueArn: string;
+  /** The jobs DLQ: the worker marks jobs whose message landed there FAILED (receive only). */
+  jobsDeadLetterQueueArn: string;
+  webhooksQueueArn: string;
+  /** ARN pattern of the cluster's tasks, from clusterTasksArn(). */
+  clusterTasksArn: string;
+}
+
+/** GPU worker task role: read inputs, write results, move jobs, consume the jobs queue, protect itself. */
+export function workerTaskStatements(a: WorkerTaskArns): Statement[] {
+  return [
+    allow('ReadUploads', ['s3:GetObject'], [objectsUnder(a.bucketArn, KEY_PREFIX.uploads)]),
+    allow('WriteResults', ['s3:PutObject'], [objectsUnder(a.bucketArn, KEY_PREFIX.results)]),
+    allow('Jobs', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [a.tableArn]),
+    allow('ConsumeJobs', SQS_CONSUME, [a.jobsQueueArn]),
+    // The dead-letter sweep receives with a long visibility timeout and never deletes (the
+    // messages stay for inspection and redrive).
+    allow('SweepDeadLetters', ['sqs:ReceiveMessage'], [a.jobsDeadLetterQueueArn]),
+    allow('EnqueueWebhooks', ['sqs:SendMessage'], [a.webhooksQueueArn]),
+    // The worker sets scale-in protection through $ECS_AGENT_URI/task-protection/v1/state while it
+    // holds a job; the agent calls these APIs with the task role's credentials.
+    allow(
+      'TaskScaleInProtection',
+      ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'],
+      [a.clusterTasksArn],
+    ),
+  ];
+}
+
+export interface WorkerExecutionArns {
+  repositoryArn: string;
+  logGroupArn: string;
+}
+
+/** Task execution role (used by the ECS agent, not the worker): pull the image, write logs. */
+export function workerExecutionStatements(a: WorkerExecutionArns): Statement[] {
+  return [
+    allow('EcrLogin', ['ecr:GetAuthorizationToken'], ['*']),
+    allow(
+      'PullWorkerImage',
+      ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+      [a.repositoryArn],
+    ),
+    allow('WriteWorkerLogs', ['logs:CreateLogStream', 'logs:PutLogEvents'], [`${a.logGroupArn}:*`]),
+  ];
+}
+
+/** Renders statements as an IAM policy document. */
+export function policyDocument(statements: Statement[]): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: statements.map((s) => ({
+      Sid: s.sid,
+      Effect: 'Allow',
+      Action: s.actions,
+      Resource: s.resources,
+    })),
+  };
+}
+
+/**
+ * Trust policy that lets an AWS service assume a role. With `sourceAccount`, the confused-deputy
+ * guard AWS recommends: only requests made on behalf of this account.
+ */
+export function assumeRolePolicy(service: string, sourceAccount?: string): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: service },
+        Action: 'sts:AssumeRole',
+        ...(sourceAccount ? { Condition: { StringEquals: { 'aws:SourceAccount': sourceAccount } } } : {}),
+      },
+    ],
+  });
+}
+
+/**
+ * Statements that grant a "*" resource (or a bucket-wide object pattern) for an action that has a
+ * narrower resource. Empty for every builder above; the stack refuses to deploy otherwise.
+ */
+export function overbroadStatements(statements: Statement[]): Statement[] {
+  return statements.filter((s) =>
+    s.resources.some(
+      (r) =>
+        (r === '*' && !s.actions.every((a) => WILDCARD_ONLY_ACTIONS.includes(a))) ||
+        /:::[^/]+\/\*$/.test(r) ||
+        s.actions.some((a) => a.endsWith(':*')),
+    ),
+  );
+}
+
+/** Throws if any statement is overbroad (see overbroadStatements); returns the statements otherwise. */
+export function scoped(role: string, statements: Statement[]): Statement[] {
+  const bad = overbroadStatements(statements);
+  if (bad.length > 0) {
+    throw new Error(`IAM statements of ${role} are broader than needed: ${bad.map((s) => s.sid).join(', ')}`);
+  }
+  return statements;
+}

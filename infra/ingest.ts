@@ -1,0 +1,75 @@
+/**
+ * @module infra/ingest
+ * The ingest function and the bucket notification that calls it for every object created under
+ * uploads/, plus the queue that keeps S3 events Lambda gave up on.
+ */
+import { FUNCTIONS, KEY_PREFIX, QUEUE } from '../core/config.ts';
+import { functionArgs } from './functions.ts';
+import { ingestStatements, scoped } from './iam.ts';
+import { type FunctionsOptions, handlerOf, type IngestOptions } from './options.ts';
+import type { Queues } from './queues.ts';
+import type { Storage } from './storage.ts';
+
+export interface Ingest {
+  function: sst.aws.Function;
+  /** S3 events still failing after Lambda's retries (async invoke on-failure destination). */
+  failures: sst.aws.Queue;
+}
+
+export interface IngestInput {
+  storage: Storage;
+  queues: Queues;
+  functions: FunctionsOptions;
+  options: IngestOptions;
+}
+
+/** Lambda's own retries of a failed asynchronous (S3) invocation (the maximum). */
+const ASYNC_RETRIES = 2;
+
+export function createIngest({ storage, queues, functions, options }: IngestInput): Ingest {
+  const failures = new sst.aws.Queue('IngestFailuresQueue', {
+    transform: {
+      queue: { sqsManagedSseEnabled: true, messageRetentionSeconds: QUEUE.deadLetterRetentionSec },
+    },
+  });
+
+  const fn = new sst.aws.Function(
+    'Ingest',
+    functionArgs(functions, {
+      description: 'Ferry: S3 uploads/ -> QUEUED job + jobs queue',
+      handler: handlerOf(FUNCTIONS.ingest.entry),
+      timeout: `${options.timeoutSec} seconds`,
+      memory: `${options.memoryMb} MB`,
+      environment: {
+        FERRY_BUCKET: storage.bucket.name,
+        FERRY_TABLE: storage.table.name,
+        FERRY_QUEUE_URL: queues.jobs.url,
+      },
+      permissions: $resolve({
+        bucketArn: storage.bucket.arn,
+        tableArn: storage.table.arn,
+        jobsQueueArn: queues.jobs.arn,
+        failuresQueueArn: failures.arn,
+      }).apply((arns) => scoped('Ingest', ingestStatements(arns))),
+      // The handler throws when a record failed, so Lambda retries the event; records already
+      // ingested are no-ops. After the retries the event goes to `failures` instead of being lost.
+      retries: ASYNC_RETRIES,
+      transform: {
+        eventInvokeConfig: { destinationConfig: { onFailure: { destination: failures.arn } } },
+      },
+    }),
+  );
+
+  storage.bucket.notify({
+    notifications: [
+      {
+        name: 'Ingest',
+        function: fn.arn,
+        events: ['s3:ObjectCreated:*'],
+        filterPrefix: KEY_PREFIX.uploads,
+      },
+    ],
+  });
+
+  return { function: fn, failures };
+}

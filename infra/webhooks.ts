@@ -1,0 +1,52 @@
+/**
+ * @module infra/webhooks
+ * The webhook delivery function, subscribed to the webhooks queue with partial batch
+ * responses; it re-enqueues failed attempts with a delay (exponential backoff).
+ */
+import { FUNCTIONS } from '../core/config.ts';
+import { functionArgs } from './functions.ts';
+import { scoped, webhookStatements } from './iam.ts';
+import { type FunctionsOptions, handlerOf, type WebhookOptions } from './options.ts';
+import type { Queues } from './queues.ts';
+import type { Secrets } from './secrets.ts';
+import type { Storage } from './storage.ts';
+
+export interface Webhooks {
+  function: sst.aws.Function;
+}
+
+export interface WebhooksInput {
+  storage: Storage;
+  queues: Queues;
+  secrets: Secrets;
+  functions: FunctionsOptions;
+  options: WebhookOptions;
+}
+
+export function createWebhooks({ storage, queues, secrets, functions, options }: WebhooksInput): Webhooks {
+  const fn = new sst.aws.Function(
+    'WebhookDelivery',
+    functionArgs(functions, {
+      description: 'Ferry: deliver signed webhooks from the webhooks queue',
+      handler: handlerOf(FUNCTIONS.webhook.entry),
+      timeout: `${options.timeoutSec} seconds`,
+      memory: `${options.memoryMb} MB`,
+      environment: {
+        // core/resources.ts reads all four resource variables; the function uses table and webhooks queue.
+        FERRY_BUCKET: storage.bucket.name,
+        FERRY_TABLE: storage.table.name,
+        FERRY_QUEUE_URL: queues.jobs.url,
+        FERRY_WEBHOOK_QUEUE_URL: queues.webhooks.url,
+        FERRY_WEBHOOK_SECRET: secrets.webhookSecret.value,
+      },
+      permissions: $resolve({ tableArn: storage.table.arn, webhooksQueueArn: queues.webhooks.arn }).apply(
+        (arns) => scoped('WebhookDelivery', webhookStatements(arns)),
+      ),
+    }),
+  );
+
+  // Subscribing by ARN: the function above already holds the consumer permissions.
+  queues.webhooks.subscribe(fn.arn, { batch: { size: options.batchSize, partialResponses: true } });
+
+  return { function: fn };
+}
