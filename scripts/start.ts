@@ -7,7 +7,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ensureEmulator } from './local/emulator.ts';
 import { LOCAL_WEBHOOK_SECRET, type LocalOutputs, provision } from './local/provision.ts';
@@ -49,8 +48,7 @@ async function main(): Promise<void> {
   const { startLocalApi } = await import('../functions/api/local-server.ts');
   const api = await startLocalApi({ port: Number(process.env.FERRY_API_PORT ?? 8787) });
 
-  const tsx = createRequire(import.meta.url).resolve('tsx/cli');
-  const worker = spawn(process.execPath, [tsx, 'gpu-worker/main.ts'], {
+  const worker = spawn(process.execPath, ['--import', 'tsx', 'gpu-worker/main.ts'], {
     cwd: ROOT,
     stdio: 'inherit',
     env: process.env,

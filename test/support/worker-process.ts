@@ -3,11 +3,9 @@
  * as `npm start` and the container do, and collects its JSON log lines.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const TSX_CLI = createRequire(import.meta.url).resolve('tsx/cli');
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -32,7 +30,9 @@ const TEST_DEFAULTS = {
 };
 
 export async function startWorker(env: Record<string, string>): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [TSX_CLI, 'gpu-worker/main.ts'], {
+  // node --import tsx, not the tsx CLI: the CLI runs the script in a grandchild, which a
+  // SIGKILL of the CLI would leave running.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'gpu-worker/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, ...TEST_DEFAULTS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
