@@ -37,14 +37,11 @@ export async function decodeImage(bytes: Uint8Array, limits: InputLimits): Promi
     );
   }
 
-  let metadata: sharp.Metadata;
-  try {
-    // limitInputPixels: false here so an oversized header yields our own message with the dimensions.
-    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
-  } catch {
-    throw new InvalidInputError(`The file is not a supported image (expected ${FORMAT_LIST}).`);
-  }
-  if (!metadata.format || !ACCEPTED_FORMATS.has(metadata.format)) {
+  // limitInputPixels: false here so an oversized header yields our own message with the dimensions.
+  const metadata = await sharp(bytes, { limitInputPixels: false })
+    .metadata()
+    .catch(() => undefined);
+  if (!metadata?.format || !ACCEPTED_FORMATS.has(metadata.format)) {
     throw new InvalidInputError(`The file is not a supported image (expected ${FORMAT_LIST}).`);
   }
   const { width, height } = metadata;
@@ -79,5 +76,7 @@ function formatBytes(bytes: number): string {
 /** libvips errors span several lines and end in a newline; the first line says what went wrong. */
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return (message.split('\n').find((line) => line.trim() !== '') ?? 'unknown error').trim().replace(/\.$/, '');
+  return (message.split('\n').find((line) => line.trim() !== '') ?? 'unknown error')
+    .trim()
+    .replace(/\.$/, '');
 }

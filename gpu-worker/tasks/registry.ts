@@ -20,7 +20,8 @@ export async function loadTaskDefinitions(modules: string[]): Promise<Map<string
     if (!task || typeof task.load !== 'function' || typeof task.name !== 'string') {
       throw new Error(`${from} does not default-export a TaskDefinition ({ name, load })`);
     }
-    if (!TASK_NAME.test(task.name)) throw new Error(`${from}: task name "${task.name}" must match ${TASK_NAME}`);
+    if (!TASK_NAME.test(task.name))
+      throw new Error(`${from}: task name "${task.name}" must match ${TASK_NAME}`);
     if (tasks.has(task.name)) throw new Error(`${from}: task "${task.name}" is already registered`);
     tasks.set(task.name, task);
   };

@@ -15,6 +15,9 @@ export interface DecodedChar {
   recovered?: true;
 }
 
+/** English puts no space before these, however wide the gap (monospace "." after ")" looks spaced). */
+const NO_SPACE_BEFORE = new Set(['.', ',', ';', ':', '!', '?', ')', ']', '}']);
+
 /**
  * The recogniser's classes: 0 is the CTC blank, then one per line of the keys file, then a space
  * (PaddleOCR's use_space_char). `keysText` is the keys file's content.
@@ -30,7 +33,7 @@ export function classLabels(keysText: string): string[] {
  *
  * Space recovery (`spaceThreshold` set): between two characters the model did not separate, a
  * space is inserted when some blank frame between them gave the space class at least
- * `spaceThreshold`. On rendered English the dropped spaces scored 0.03-0.48 there, letters of one
+ * `spaceThreshold`, unless the next character is closing punctuation. On rendered English the dropped spaces scored 0.03-0.48 there, letters of one
  * word at most 0.002, while gap width against the line's character pitch separated them poorly
  * (word gaps overlap wide letters such as "m"); see options.ts for the measured effect.
  */
@@ -74,6 +77,7 @@ export function ctcGreedyDecode(
         spaceThreshold !== undefined &&
         gapSpace >= spaceThreshold &&
         best !== space &&
+        !NO_SPACE_BEFORE.has(labels[best] as string) &&
         last !== undefined &&
         last.char !== ' '
       ) {
@@ -93,6 +97,7 @@ export function ctcGreedyDecode(
  */
 export function decodedText(chars: readonly DecodedChar[]): { text: string; confidence: number } {
   const scored = chars.filter((c) => !c.recovered);
-  const confidence = scored.length === 0 ? 0 : scored.reduce((sum, c) => sum + c.confidence, 0) / scored.length;
+  const confidence =
+    scored.length === 0 ? 0 : scored.reduce((sum, c) => sum + c.confidence, 0) / scored.length;
   return { text: chars.map((c) => c.char).join(''), confidence };
 }

@@ -48,10 +48,9 @@ export function boxesFromMap(
     if (meanInside(map, box) < options.boxThreshold) continue;
     const grown = unclipRect(rect, options.unclipRatio);
     if (Math.min(grown.width, grown.height) < options.minSide + 2) continue;
-    const scaled = rectCorners(grown).map(([x, y]): Point => [
-      clamp(x * scaleX, 0, imageWidth),
-      clamp(y * scaleY, 0, imageHeight),
-    ]);
+    const scaled = rectCorners(grown).map(
+      ([x, y]): Point => [clamp(x * scaleX, 0, imageWidth), clamp(y * scaleY, 0, imageHeight)],
+    );
     boxes.push(scaled as unknown as Quad);
   }
   return boxes;
@@ -106,7 +105,7 @@ export function componentHulls(map: ProbabilityMap, threshold: number): Point[][
 }
 
 /** Mean map value over the pixels whose centres lie in `box` (PaddleOCR's "fast" box score). */
-export function meanInside(map: ProbabilityMap, box: Quad): number {
+function meanInside(map: ProbabilityMap, box: Quad): number {
   const xs = box.map((p) => p[0]);
   const ys = box.map((p) => p[1]);
   const x0 = clamp(Math.floor(Math.min(...xs)), 0, map.width - 1);

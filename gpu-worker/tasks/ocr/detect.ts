@@ -2,8 +2,9 @@
  * @module gpu-worker/tasks/ocr/detect
  * Text detection: resize and normalise images for the DB model, run a padded batch, return each image's probability map.
  */
-import sharp from 'sharp';
+
 import { type InferenceSession, Tensor } from 'onnxruntime-node';
+import sharp from 'sharp';
 import type { RgbImage } from '../image.ts';
 
 /** ImageNet statistics the PP-OCR detector was trained with, in the model's BGR channel order. */
@@ -28,7 +29,11 @@ export interface ProbabilityMap {
  * Detection input size as PaddleOCR computes it: scale so the longest side is at most
  * `limitSide` (never up), then round each side to a multiple of 32 (the network downsamples by 32).
  */
-export function detInputSize(width: number, height: number, limitSide: number): { width: number; height: number } {
+export function detInputSize(
+  width: number,
+  height: number,
+  limitSide: number,
+): { width: number; height: number } {
   const ratio = Math.max(width, height) > limitSide ? limitSide / Math.max(width, height) : 1;
   const round32 = (side: number) => Math.max(32, Math.round((side * ratio) / 32) * 32);
   return { width: round32(width), height: round32(height) };
@@ -51,7 +56,8 @@ export async function prepareDetInput(image: RgbImage, limitSide: number): Promi
     const scale = 1 / (255 * (STD_BGR[c] as number));
     const offset = (MEAN_BGR[c] as number) / (STD_BGR[c] as number);
     const base = c * plane;
-    for (let i = 0, s = 2 - c; i < plane; i++, s += 3) data[base + i] = (pixels[s] as number) * scale - offset;
+    for (let i = 0, s = 2 - c; i < plane; i++, s += 3)
+      data[base + i] = (pixels[s] as number) * scale - offset;
   }
   return { data, width: size.width, height: size.height };
 }
@@ -61,7 +67,10 @@ export async function prepareDetInput(image: RgbImage, limitSide: number): Promi
  * largest height and width (padding is 0, the mean colour after normalisation) and each map is
  * cut back to its own image. A single input goes through without copying.
  */
-export async function detect(session: InferenceSession, inputs: readonly DetInput[]): Promise<ProbabilityMap[]> {
+export async function detect(
+  session: InferenceSession,
+  inputs: readonly DetInput[],
+): Promise<ProbabilityMap[]> {
   const batchWidth = Math.max(...inputs.map((input) => input.width));
   const batchHeight = Math.max(...inputs.map((input) => input.height));
   const plane = batchWidth * batchHeight;
@@ -79,7 +88,14 @@ export async function detect(session: InferenceSession, inputs: readonly DetInpu
       }
     });
   }
-  const feeds = { [session.inputNames[0] as string]: new Tensor('float32', data, [inputs.length, 3, batchHeight, batchWidth]) };
+  const feeds = {
+    [session.inputNames[0] as string]: new Tensor('float32', data, [
+      inputs.length,
+      3,
+      batchHeight,
+      batchWidth,
+    ]),
+  };
   const output = (await session.run(feeds))[session.outputNames[0] as string];
   if (!output) throw new Error('Detection model returned no output.');
   const maps = output.data as Float32Array;

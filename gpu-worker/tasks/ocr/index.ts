@@ -53,13 +53,14 @@ export function createOcrTask(
   return {
     name: 'ocr',
     async load(runtime): Promise<LoadedTask<OcrPrepared, RecognisedBox[], OcrResult>> {
-      const options: OcrOptions = { ...readOcrOptions(), ...overrides };
+      const options: OcrOptions = { ...readOcrOptions(process.env, runtime.executionProvider), ...overrides };
       const [detSession, recSession, keys] = await Promise.all([
         runtime.createSession(models.detectionPath),
         runtime.createSession(models.recognitionPath),
         readFile(models.dictionaryPath, 'utf8'),
       ]);
       const labels = classLabels(keys);
+      const cropOptions = { widthScale: options.recWidthScale, maxWidth: options.recMaxWidth };
       const spaceThreshold = options.recoverSpaces ? options.spaceThreshold : undefined;
       const boxOptions = {
         threshold: options.detThreshold,
@@ -81,24 +82,35 @@ export function createOcrTask(
             batch.map((prepared) => prepared.det),
           );
           const boxes = batch.map((prepared, n) =>
-            boxesFromMap(maps[n] as (typeof maps)[number], prepared.image.width, prepared.image.height, boxOptions),
+            boxesFromMap(
+              maps[n] as (typeof maps)[number],
+              prepared.image.width,
+              prepared.image.height,
+              boxOptions,
+            ),
           );
           // Every crop of every image goes into one width-sorted recognition queue.
           const crops: RecCrop[] = batch.flatMap((prepared, n) =>
-            (boxes[n] as Quad[]).map((box) => cropBox(prepared.image, box, options.recMaxWidth)),
+            (boxes[n] as Quad[]).map((box) => cropBox(prepared.image, box, cropOptions)),
           );
           const outputs = await recognize(recSession, crops, options.recBatchSize);
           let next = 0;
           return boxes.map((imageBoxes) =>
             imageBoxes.map((box) => {
-              const chars = ctcGreedyDecode(outputs[next++] as (typeof outputs)[number], labels, spaceThreshold);
+              const chars = ctcGreedyDecode(
+                outputs[next++] as (typeof outputs)[number],
+                labels,
+                spaceThreshold,
+              );
               return { box, ...decodedText(chars) };
             }),
           );
         },
 
         postprocess(output: RecognisedBox[], prepared: OcrPrepared): OcrResult {
-          const kept = output.filter((item) => item.text.trim() !== '' && item.confidence >= options.minConfidence);
+          const kept = output.filter(
+            (item) => item.text.trim() !== '' && item.confidence >= options.minConfidence,
+          );
           const lines = groupIntoLines(kept).map(toLine);
           return {
             text: lines.map((line) => line.text).join('\n'),
@@ -121,7 +133,8 @@ function toLine(items: RecognisedBox[]): OcrLine {
   const text = items.map((item) => item.text.trim()).join(' ');
   const weights = items.map((item) => item.text.length);
   const total = weights.reduce((a, b) => a + b, 0);
-  const confidence = items.reduce((sum, item, i) => sum + item.confidence * (weights[i] as number), 0) / total;
+  const confidence =
+    items.reduce((sum, item, i) => sum + item.confidence * (weights[i] as number), 0) / total;
   const first = (items[0] as RecognisedBox).box;
   const last = (items.at(-1) as RecognisedBox).box;
   const box = items.length === 1 ? first : ([first[0], last[1], last[2], first[3]] as const);

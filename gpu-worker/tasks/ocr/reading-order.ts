@@ -17,7 +17,12 @@ export interface Positioned {
 export function groupIntoLines<T extends Positioned>(items: readonly T[]): T[][] {
   const spans = items.map((item) => {
     const ys = item.box.map((p) => p[1]);
-    return { item, top: Math.min(...ys), bottom: Math.max(...ys), left: Math.min(...item.box.map((p) => p[0])) };
+    return {
+      item,
+      top: Math.min(...ys),
+      bottom: Math.max(...ys),
+      left: Math.min(...item.box.map((p) => p[0])),
+    };
   });
   spans.sort((a, b) => a.top - b.top || a.left - b.left);
   const lines: Array<{ top: number; bottom: number; members: typeof spans }> = [];

@@ -1,6 +1,6 @@
 /**
  * @module gpu-worker/tasks/ocr/recognize
- * Text recognition: runs crops through the CRNN model in width-sorted, padded batches; returns per-frame class probabilities.
+ * Text recognition: runs crops through the CTC recogniser in width-sorted, padded batches; returns per-frame class probabilities.
  */
 import { type InferenceSession, Tensor } from 'onnxruntime-node';
 import { REC_HEIGHT, type RecCrop } from './crop.ts';
@@ -22,7 +22,9 @@ export async function recognize(
   crops: readonly RecCrop[],
   batchSize: number,
 ): Promise<FrameProbabilities[]> {
-  const order = crops.map((_, i) => i).sort((a, b) => (crops[a] as RecCrop).width - (crops[b] as RecCrop).width);
+  const order = crops
+    .map((_, i) => i)
+    .sort((a, b) => (crops[a] as RecCrop).width - (crops[b] as RecCrop).width);
   const results: FrameProbabilities[] = new Array(crops.length);
   for (let start = 0; start < order.length; start += batchSize) {
     const chunk = order.slice(start, start + batchSize);
@@ -51,15 +53,18 @@ async function runChunk(session: InferenceSession, crops: readonly RecCrop[]): P
       }
     });
   }
-  const feeds = { [session.inputNames[0] as string]: new Tensor('float32', data, [crops.length, 3, REC_HEIGHT, width]) };
+  const feeds = {
+    [session.inputNames[0] as string]: new Tensor('float32', data, [crops.length, 3, REC_HEIGHT, width]),
+  };
   const output = (await session.run(feeds))[session.outputNames[0] as string];
-  if (!output || output.dims.length !== 3) throw new Error('Recognition model returned no [N, T, C] output.');
+  if (output?.dims.length !== 3) throw new Error('Recognition model returned no [N, T, C] output.');
   const [, frames, classes] = output.dims as [number, number, number];
   const all = output.data as Float32Array;
-  return crops.map((crop, n) => ({
-    // Frames past the crop's own width only saw padding; the model downsamples width by 8.
-    data: all.subarray(n * frames * classes, (n * frames + Math.min(frames, Math.ceil(crop.width / 8))) * classes),
-    frames: Math.min(frames, Math.ceil(crop.width / 8)),
+  // All frames, padding included, as PaddleOCR decodes them: the model sees the whole padded row,
+  // and a line's last character can land in a frame past the crop's own width.
+  return crops.map((_, n) => ({
+    data: all.subarray(n * frames * classes, (n + 1) * frames * classes),
+    frames,
     classes,
   }));
 }
