@@ -1,0 +1,357 @@
+/**
+ * @module bench/report
+ * Turns the measured rows into the benchmark report: targets judged met / not met, a markdown
+ * page for people and the same facts as JSON under bench/results/ for comparing runs.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { BurstResult } from './rows/ingest-burst.ts';
+import type { NaiveResult } from './rows/naive.ts';
+import type { PipelineResult } from './rows/pipeline.ts';
+import type { RawResult } from './rows/raw.ts';
+import type { TesseractResult } from './rows/tesseract.ts';
+import { round } from './stats.ts';
+
+export interface BenchContext {
+  startedAt: string;
+  durationSec: number;
+  command: string;
+  mode: 'full' | 'quick';
+  machine: {
+    cpu: string;
+    cores: number;
+    memoryGiB: number;
+    os: string;
+    /** 1-minute load average before and after: other work on the machine skews every row. */
+    loadAvgStart: number;
+    loadAvgEnd: number;
+  };
+  versions: Record<string, string>;
+  git: { commit: string; dirty: boolean };
+  config: {
+    images: number;
+    reps: number;
+    overheadSamples: number;
+    burstUploads: number;
+    burstConcurrency: number;
+    tesseractParallel: number;
+    /** FERRY_* settings given to the worker, the raw pool and (OCR options) the naive consumer. */
+    env: Record<string, string>;
+    emulator: { endpoint: string; startedByBench: boolean };
+  };
+}
+
+export interface BenchRows {
+  raw?: RawResult;
+  pipeline?: PipelineResult;
+  naive?: NaiveResult;
+  burst?: BurstResult;
+  tesseract?: TesseractResult;
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  /** undefined: the row it needs did not run. */
+  met: boolean | undefined;
+}
+
+export interface BenchReport extends BenchContext {
+  rows: BenchRows;
+  ratios: { pipelineToRaw?: number; pipelineToNaive?: number; pipelineToTesseract?: number };
+  targets: Target[];
+  /** Rows that failed, with the error. */
+  errors: Record<string, string>;
+  notes: string[];
+}
+
+export function buildReport(
+  context: BenchContext,
+  rows: BenchRows,
+  errors: Record<string, string>,
+  notes: string[],
+): BenchReport {
+  const { raw, pipeline, naive, burst, tesseract } = rows;
+  const peer = tesseract && !tesseract.skipped ? tesseract : undefined;
+  const ratio = (a?: number, b?: number) => (a !== undefined && b ? a / b : undefined);
+  const ratios = {
+    pipelineToRaw: ratio(pipeline?.imagesPerSec, raw?.imagesPerSec),
+    pipelineToNaive: ratio(pipeline?.imagesPerSec, naive?.imagesPerSec),
+    pipelineToTesseract: ratio(pipeline?.imagesPerSec, peer?.imagesPerSec),
+  };
+  const x = (v?: number) => (v === undefined ? 'n/a' : `${v.toFixed(2)}x`);
+  const targets: Target[] = [
+    {
+      name: 'Pipeline throughput / raw',
+      goal: '>= 0.90',
+      measured: ratios.pipelineToRaw === undefined ? 'n/a' : ratios.pipelineToRaw.toFixed(2),
+      met: ratios.pipelineToRaw === undefined ? undefined : ratios.pipelineToRaw >= 0.9,
+    },
+    {
+      name: 'Pipeline throughput / naive consumer',
+      goal: '>= 1.3x',
+      measured: x(ratios.pipelineToNaive),
+      met: ratios.pipelineToNaive === undefined ? undefined : ratios.pipelineToNaive >= 1.3,
+    },
+    {
+      name: 'Single-image overhead p50 (local emulator)',
+      goal: '<= 250 ms',
+      measured: pipeline ? `${ms(pipeline.overhead.overhead.p50)}` : 'n/a',
+      met: pipeline ? pipeline.overhead.overhead.p50 <= 250 : undefined,
+    },
+    {
+      name: `Ingest burst (${burst?.uploads ?? 'n'} uploads)`,
+      goal: '0 lost, 0 duplicated',
+      measured: burst
+        ? `${burst.lost} lost, ${burst.duplicateJobs + burst.duplicateMessages} duplicated`
+        : 'n/a',
+      met: burst ? burst.lost === 0 && burst.duplicateJobs === 0 && burst.duplicateMessages === 0 : undefined,
+    },
+    {
+      name: 'Moonshot: pipeline >= 2x Tesseract images/s at a lower CER',
+      goal: '>= 2.00x and CER below Tesseract',
+      measured:
+        pipeline && peer
+          ? `${x(ratios.pipelineToTesseract)}; CER ${pct(pipeline.cer)} vs ${pct(peer.cer)}`
+          : 'n/a',
+      met:
+        pipeline && peer && ratios.pipelineToTesseract !== undefined
+          ? ratios.pipelineToTesseract >= 2 && pipeline.cer < peer.cer
+          : undefined,
+    },
+    {
+      name: 'CER, counting spaces (pipeline results)',
+      goal: '<= 1%',
+      measured: pipeline ? pct(pipeline.cer) : 'n/a',
+      met: pipeline ? pipeline.cer <= 0.01 : undefined,
+    },
+  ];
+  return { ...context, rows, ratios, targets, errors, notes };
+}
+
+export function renderMarkdown(r: BenchReport): string {
+  const { raw, pipeline, naive, burst, tesseract } = r.rows;
+  const out: string[] = [];
+  const line = (s = '') => out.push(s);
+  const table = (head: string[], body: string[][]) => {
+    line(`| ${head.join(' | ')} |`);
+    line(`|${head.map(() => '---').join('|')}|`);
+    for (const row of body) line(`| ${row.join(' | ')} |`);
+    line();
+  };
+
+  line(`# Ferry benchmark (${r.mode})`);
+  line();
+  line(
+    `${r.startedAt} · ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB · ` +
+      `commit ${r.git.commit.slice(0, 12)}${r.git.dirty ? ' (uncommitted changes)' : ''} · ${r.durationSec} s`,
+  );
+  line();
+  line(
+    `${r.config.images} images of 1280x720 with 3-6 lines of known text; figures are medians of ` +
+      `${r.config.reps} repetition(s). Command: \`${r.command}\``,
+  );
+  line();
+
+  line('## Throughput');
+  line();
+  const rows: string[][] = [];
+  if (raw) {
+    rows.push([
+      `raw: ocr task in-process, InferencePool ${raw.threads} threads x ${raw.intraOpThreads} intra-op`,
+      num(raw.imagesPerSec),
+      `per image in a thread p50 ${ms(raw.perImageMs.p50)}; threads busy ${pct(raw.threadBusy, 0)}; ` +
+        `CPU ${ms(raw.cpuMsPerImage)} per image; CER ${pct(raw.cer)}; runs ${list(raw.runs)}`,
+    ]);
+  }
+  if (pipeline) {
+    rows.push([
+      `pipeline: S3 upload -> ingest Lambda -> SQS -> worker (${workerShape(pipeline.worker)})`,
+      num(pipeline.imagesPerSec),
+      `threads busy ${pct(pipeline.threadBusy, 0)}; job created->finished p50 ${ms(pipeline.latency.createdToFinished.p50)} / p95 ${ms(pipeline.latency.createdToFinished.p95)}; ` +
+        `upload->finished p50 ${ms(pipeline.latency.uploadToFinished.p50)} / p95 ${ms(pipeline.latency.uploadToFinished.p95)}; runs ${list(pipeline.runs)}`,
+    ]);
+  }
+  if (naive) {
+    rows.push([
+      'naive: 1 message at a time, inference on the main thread (1 session, intra-op = cores)',
+      num(naive.imagesPerSec),
+      `decode+inference p50 ${ms(naive.computeMs.p50)}; CER ${pct(naive.cer)}; runs ${list(naive.runs)}`,
+    ]);
+  }
+  if (tesseract && !tesseract.skipped) {
+    rows.push([
+      `peer: ${tesseract.version}, ${tesseract.parallel} processes, OMP_THREAD_LIMIT=1`,
+      num(tesseract.imagesPerSec),
+      `CER ${pct(tesseract.cer)} (${pct(tesseract.cerNoSpaces)} ignoring spaces); runs ${list(tesseract.runs)}`,
+    ]);
+  } else if (tesseract?.skipped) {
+    rows.push(['peer: Tesseract', 'skipped', tesseract.note]);
+  }
+  table(['Row', 'images/s', 'Details'], rows);
+
+  line('## Targets');
+  line();
+  table(
+    ['Target', 'Goal', 'Measured', 'Result'],
+    r.targets.map((t) => [
+      t.name,
+      t.goal,
+      t.measured,
+      t.met === undefined ? 'n/a' : t.met ? 'met' : '**not met**',
+    ]),
+  );
+  line(
+    `Ratios: pipeline/raw ${fixed(r.ratios.pipelineToRaw)}, pipeline/naive ${fixed(r.ratios.pipelineToNaive)}, ` +
+      `pipeline/tesseract ${fixed(r.ratios.pipelineToTesseract)}.`,
+  );
+  line();
+
+  if (pipeline) {
+    const o = pipeline.overhead;
+    const s = o.stages;
+    line('## Single image on an idle system');
+    line();
+    line(
+      `${o.samples} images, one at a time. End-to-end (upload start -> job finishedAt) p50 ${ms(o.endToEnd.p50)} / ` +
+        `p95 ${ms(o.endToEnd.p95)}; the job's own decode + inference p50 ${ms(o.compute.p50)}; ` +
+        `overhead (the difference, per job) p50 **${ms(o.overhead.p50)}** / p95 ${ms(o.overhead.p95)}.`,
+    );
+    line();
+    table(
+      ['Stage (median)', 'ms'],
+      [
+        ['PutObject', num(s.put, 0)],
+        ['upload start -> job created (S3 event, ingest Lambda)', num(s.toCreated, 0)],
+        ['QUEUED -> claimed (SendMessage, receive long poll*, claim)', num(s.queue, 0)],
+        ['download input', num(s.download, 0)],
+        ['decode + detection resize (preprocess)', num(s.preprocess, 0)],
+        ['inference (det + rec)', num(s.inference, 0)],
+        ['upload result', num(s.upload, 0)],
+        ['claim/succeed writes and scheduling', num(s.bookkeeping, 0)],
+      ],
+    );
+    line(
+      "\\* MiniStack's long poll looks for new messages every 100 ms (about 50 ms on average); SQS answers when one arrives.",
+    );
+    line();
+    if (pipeline.worst.length > 0) {
+      line('Worst reads (last repetition):');
+      line();
+      for (const w of pipeline.worst) {
+        line(`- ${w.name}, CER ${pct(w.cer)}: read \`${w.read.replaceAll('\n', ' / ')}\``);
+      }
+      line();
+    }
+  }
+
+  if (burst) {
+    line('## Ingest burst');
+    line();
+    line(
+      `${burst.uploads} tiny objects PUT to \`uploads/\` with at most ${burst.concurrency} in flight, no worker running. ` +
+        `Uploads took ${ms(burst.uploadMs)} (${num(burst.uploadsPerSec)}/s, PUT p50 ${ms(burst.putLatency.p50)}, ` +
+        `p95 ${ms(burst.putLatency.p95)}); all QUEUED with a message after ` +
+        `${burst.timedOut ? '**not reached**' : ms(burst.allQueuedMs)} (${num(burst.queuedPerSec)} jobs/s).`,
+    );
+    line();
+    table(
+      [
+        'Uploads',
+        'Job records',
+        'Queue messages',
+        'Lost',
+        'Duplicate jobs',
+        'Duplicate messages',
+        'Dead letters',
+      ],
+      [
+        [
+          burst.uploads,
+          burst.jobRecords,
+          burst.messages,
+          burst.lost,
+          burst.duplicateJobs,
+          burst.duplicateMessages,
+          burst.deadLetters,
+        ].map(String),
+      ],
+    );
+  }
+
+  if (pipeline || naive) {
+    line('## Memory');
+    line();
+    if (pipeline) {
+      line(
+        `Worker peak RSS (VmHWM of the worker process, all inference threads included): **${num(pipeline.memory.workerPeakMiB, 0)} MiB**` +
+          (pipeline.memory.processes > 1
+            ? ` (+ ${num(pipeline.memory.launcherPeakMiB, 0)} MiB in ${pipeline.memory.processes - 1} launcher process(es)).`
+            : '.'),
+      );
+    }
+    if (naive) line(`Naive consumer peak RSS: ${num(naive.peakMiB, 0)} MiB.`);
+    line();
+  }
+
+  line('## Configuration');
+  line();
+  const env = Object.entries(r.config.env);
+  line(
+    `- Worker and raw-pool settings: ${env.length ? env.map(([k, v]) => `\`${k}=${v}\``).join(', ') : 'the worker defaults'}` +
+      (pipeline ? ` (worker reported: ${workerShape(pipeline.worker)})` : ''),
+  );
+  line(
+    `- Emulator: ${r.config.emulator.endpoint} (${r.config.emulator.startedByBench ? 'started by the bench' : 'already running, reused'})`,
+  );
+  line(`- Ingest burst: ${r.config.burstUploads} uploads, ${r.config.burstConcurrency} PUTs in flight`);
+  line(
+    `- Single-image samples: ${r.config.overheadSamples}; Tesseract processes: ${r.config.tesseractParallel}`,
+  );
+  line(
+    `- Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, ${r.machine.os}; ` +
+      `load average ${r.machine.loadAvgStart.toFixed(2)} before, ${r.machine.loadAvgEnd.toFixed(2)} after`,
+  );
+  line(
+    `- Versions: ${Object.entries(r.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  line();
+
+  if (Object.keys(r.errors).length > 0 || r.notes.length > 0) {
+    line('## Notes');
+    line();
+    for (const [row, error] of Object.entries(r.errors)) line(`- **${row} failed**: ${error}`);
+    for (const note of r.notes) line(`- ${note}`);
+    line();
+  }
+  return out.join('\n');
+}
+
+/** Writes the JSON report under bench/results/ (git-ignored); returns its path. */
+export async function writeJson(report: BenchReport, dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `bench-${report.startedAt.replace(/[:.]/g, '-')}.json`);
+  await writeFile(file, `${JSON.stringify(report, roundNumbers, 2)}\n`);
+  return file;
+}
+
+function roundNumbers(_key: string, value: unknown): unknown {
+  if (typeof value === 'number') return Number.isFinite(value) ? round(value, 4) : null;
+  return value;
+}
+
+function workerShape(worker: Record<string, unknown>): string {
+  return (
+    `${worker.threads} threads x ${worker.intraOpThreads} intra-op, in-flight ${worker.maxInFlight}, ` +
+    `batch ${worker.maxBatchSize}`
+  );
+}
+
+const num = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
+const ms = (v: number) => (Number.isFinite(v) ? `${Math.round(v)} ms` : 'n/a');
+const pct = (v: number, digits = 2) => (Number.isFinite(v) ? `${(v * 100).toFixed(digits)}%` : 'n/a');
+const fixed = (v?: number) => (v === undefined ? 'n/a' : v.toFixed(2));
+const list = (values: number[]) => values.map((v) => v.toFixed(2)).join(', ');
