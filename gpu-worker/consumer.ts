@@ -7,10 +7,17 @@
  *
  * Shutdown (`stop()`, on SIGTERM/SIGINT): stop receiving, let in-flight jobs finish for up to
  * `shutdownGraceMs`, then release the rest (lease ended, visibility 0) so another worker takes
- * them at once.
+ * them at once. A long poll under way is left to finish (at most `receiveWaitSec`) rather than
+ * aborted: an aborted request can still be handed a message, hidden for the visibility timeout
+ * with nobody to process it. Whatever it returns after stop() is released at once.
  */
 import { EventEmitter } from 'node:events';
-import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { JobRunner, RunOutcome } from './job-runner.ts';
 import type { Logger } from './logger.ts';
 
@@ -103,6 +110,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         await sleep(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)), this.#stopPolling.signal);
         continue;
       }
+      if (this.stopping) {
+        await this.#releaseUnstarted(messages);
+        break;
+      }
       if (messages.length > 0) this.emit('received', messages.length);
       for (const message of messages) this.#track(message);
     }
@@ -118,9 +129,26 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
           VisibilityTimeout: this.#o.visibilityTimeoutSec,
           MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
         }),
-        { abortSignal: this.#stopPolling.signal },
       )
       .then((out) => out.Messages ?? []);
+  }
+
+  async #releaseUnstarted(messages: Message[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.#o.sqs
+      .send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.#o.queueUrl,
+          Entries: messages.map((m, i) => ({
+            Id: String(i),
+            ReceiptHandle: m.ReceiptHandle,
+            VisibilityTimeout: 0,
+          })),
+        }),
+      )
+      .catch((error: unknown) =>
+        this.#o.log.warn({ err: error }, 'could not release messages received while stopping'),
+      );
   }
 
   #track(message: Message): void {

@@ -137,6 +137,23 @@ describe('worker delivery (emulator)', () => {
     expect(Date.now() - started).toBeLessThan(25_000);
   });
 
+  it('releases a message its last long poll brings in after SIGTERM, instead of hiding it', async () => {
+    const a = await worker({
+      FERRY_RECEIVE_WAIT_SEC: '5',
+      FERRY_VISIBILITY_TIMEOUT_SEC: '60',
+      FERRY_HEARTBEAT_SEC: '5',
+    });
+    const stopped = a.stop('SIGTERM');
+    const jobId = await sleepJob('after-sigterm', 100);
+    expect(await stopped).toBe(0);
+    expect(claims(a, jobId)).toHaveLength(0);
+    const started = Date.now();
+    await worker({ FERRY_VISIBILITY_TIMEOUT_SEC: '60', FERRY_HEARTBEAT_SEC: '5' });
+    expect(await jobInState(jobId, (j) => isFinal(j.status))).toMatchObject({ status: JobStatus.Succeeded });
+    // Not held back by a 60 s visibility timeout from the stopped worker's receive.
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
   it('marks a job FAILED when its message lands in the dead-letter queue (the worker crashed on it)', async () => {
     const jobId = await sleepJob('dead-lettered', 60_000);
     const job = await stack.jobs.claim(jobId, 'crashed-worker', 60_000);
