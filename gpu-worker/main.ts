@@ -18,7 +18,18 @@ import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { TaskProtection } from './task-protection.ts';
 
+/** Set once the worker is running; until then a signal just ends the process (nothing is held). */
+let shutdown: ((signal: string) => Promise<void>) | undefined;
+
 async function main(): Promise<void> {
+  // Listeners first: a signal that arrives before Node has one is fatal at once (default action).
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (shutdown) void shutdown(signal);
+    else process.exit(0);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
   const config = workerConfigFromEnv();
   const resources = resourcesFromEnv();
   const log = createLogger(config.logLevel);
@@ -107,22 +118,8 @@ async function main(): Promise<void> {
         onFailed: (job) => runner.notifyWebhook(job),
       })
     : undefined;
-  log.info(
-    {
-      healthPort: (server.address() as AddressInfo).port,
-      tasks: info.tasks,
-      executionProvider: info.executionProvider,
-      threads: config.inferenceThreads,
-      intraOpThreads: config.intraOpThreads,
-      maxInFlight: config.maxInFlight,
-      maxBatchSize: config.maxBatchSize,
-      loadMs: Math.round(performance.now() - started),
-    },
-    'worker ready',
-  );
-
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  shutdown = async (signal: string) => {
     if (stopping) {
       log.warn({ signal }, 'second signal; exiting now');
       process.exit(1);
@@ -137,8 +134,19 @@ async function main(): Promise<void> {
     log.info('stopped');
     process.exit(0);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  log.info(
+    {
+      healthPort: (server.address() as AddressInfo).port,
+      tasks: info.tasks,
+      executionProvider: info.executionProvider,
+      threads: config.inferenceThreads,
+      intraOpThreads: config.intraOpThreads,
+      maxInFlight: config.maxInFlight,
+      maxBatchSize: config.maxBatchSize,
+      loadMs: Math.round(performance.now() - started),
+    },
+    'worker ready',
+  );
 }
 
 main().catch((error: unknown) => {
