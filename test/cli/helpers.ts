@@ -2,6 +2,7 @@
  * Test doubles for the CLI: captured output streams and an in-memory CliIo whose fetch is a
  * small stub of the Ferry API and of presigned storage URLs.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import type { CliIo } from '../../cli/io.ts';
 
 export interface Captured {
@@ -87,4 +88,24 @@ export function testIo(
     ...rest,
     written,
   } as CliIo & { stdout: Captured; stderr: Captured; written: Record<string, string> };
+}
+
+/** A CliIo on the real network and file system, pointed at a running API, with captured output. */
+export function realIo(options: {
+  apiUrl: string;
+  apiKey: string;
+  cwd: string;
+  pollIntervalMs: number;
+}): CliIo & { stdout: Captured; stderr: Captured } {
+  return {
+    fetch: globalThis.fetch,
+    stdout: capture(),
+    stderr: capture(),
+    env: { FERRY_API_URL: options.apiUrl, FERRY_API_KEY: options.apiKey },
+    cwd: options.cwd,
+    readFile: (file) => readFile(file),
+    writeFile: (file, data) => writeFile(file, data),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    pollIntervalMs: options.pollIntervalMs,
+  };
 }

@@ -8,13 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../cli/io.ts';
 import { main } from '../../cli/main.ts';
 import { JobStatus } from '../../core/job.ts';
 import { resultKey } from '../../core/keys.ts';
 import { type LocalApi, startLocalApi } from '../../functions/api/local-server.ts';
 import { createTestStack, eventually, type TestStack } from '../support/local-stack.ts';
-import { capture } from './helpers.ts';
+import { realIo } from './helpers.ts';
 
 const API_KEY = 'cli-e2e-key-0123456789';
 let stack: TestStack;
@@ -36,22 +35,9 @@ afterAll(async () => {
 });
 
 async function ferry(...argv: string[]) {
-  const { readFile, writeFile: write } = await import('node:fs/promises');
-  const stdout = capture();
-  const stderr = capture();
-  const io: CliIo = {
-    fetch: globalThis.fetch,
-    stdout,
-    stderr,
-    env: { FERRY_API_URL: api.url, FERRY_API_KEY: API_KEY },
-    cwd: dir,
-    readFile: (file) => readFile(file),
-    writeFile: (file, data) => write(file, data),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    pollIntervalMs: 100,
-  };
+  const io = realIo({ apiUrl: api.url, apiKey: API_KEY, cwd: dir, pollIntervalMs: 100 });
   const code = await main(argv, io);
-  return { code, stdout: stdout.text, stderr: stderr.text };
+  return { code, stdout: io.stdout.text, stderr: io.stderr.text };
 }
 
 /** Plays the GPU worker for one job: claims it once QUEUED, writes a result, succeeds. */

@@ -2,7 +2,7 @@
  * `ferry submit img.png --wait` end to end: the CLI, the local API, a presigned upload, the
  * ingest function in the emulator, the real worker process with the OCR model, and back.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { characterErrorRate } from '../support/cer.ts';
 import { createTestStack, type TestStack } from '../support/local-stack.ts';
 import { renderTextImage } from '../support/text-images.ts';
 import { startWorker } from '../support/worker-process.ts';
-import { capture } from './helpers.ts';
+import { realIo } from './helpers.ts';
 
 const API_KEY = 'cli-e2e-key-0123456789';
 const LINES = ['Ferry reads this line', 'and the second one too'];
@@ -37,19 +37,9 @@ afterAll(async () => {
 });
 
 it('ferry submit img.png --wait prints the recognised text and exits 0', async () => {
-  const stdout = capture();
-  const stderr = capture();
-  const code = await main(['submit', 'img.png', '--wait'], {
-    fetch: globalThis.fetch,
-    stdout,
-    stderr,
-    env: { FERRY_API_URL: api.url, FERRY_API_KEY: API_KEY },
-    cwd: dir,
-    readFile: (file) => readFile(file),
-    writeFile: (file, data) => writeFile(file, data),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    pollIntervalMs: 250,
-  });
+  const io = realIo({ apiUrl: api.url, apiKey: API_KEY, cwd: dir, pollIntervalMs: 250 });
+  const { stdout, stderr } = io;
+  const code = await main(['submit', 'img.png', '--wait'], io);
   expect(code, stderr.text).toBe(0);
   expect(stderr.text).toMatch(/img\.png: job [0-9a-f-]{36} SUCCEEDED/);
   expect(characterErrorRate(LINES.join(' '), stdout.text, { ignoreSpaces: true })).toBeLessThan(0.1);
