@@ -19,7 +19,10 @@ export interface TaskRuntime {
    * graph optimisation already applied (and the explicit CPU fallback, see inference/session.ts).
    */
   createSession(modelPath: string): Promise<InferenceSession>;
-  /** Execution provider the sessions actually run on, e.g. "cuda" or "cpu". */
+  /**
+   * Execution provider the sessions actually run on, e.g. "cuda" or "cpu". Settled by the first
+   * `createSession` (which may fall back); before that it is only the preferred one.
+   */
   readonly executionProvider: string;
 }
 

@@ -53,12 +53,13 @@ export function createOcrTask(
   return {
     name: 'ocr',
     async load(runtime): Promise<LoadedTask<OcrPrepared, RecognisedBox[], OcrResult>> {
-      const options: OcrOptions = { ...readOcrOptions(process.env, runtime.executionProvider), ...overrides };
       const [detSession, recSession, keys] = await Promise.all([
         runtime.createSession(models.detectionPath),
         runtime.createSession(models.recognitionPath),
         readFile(models.dictionaryPath, 'utf8'),
       ]);
+      // Read after the sessions exist: only then is the provider known (after any fallback).
+      const options: OcrOptions = { ...readOcrOptions(process.env, runtime.executionProvider), ...overrides };
       const labels = classLabels(keys);
       const cropOptions = { widthScale: options.recWidthScale, maxWidth: options.recMaxWidth };
       const spaceThreshold = options.recoverSpaces ? options.spaceThreshold : undefined;
