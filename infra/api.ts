@@ -4,7 +4,7 @@
  * POST /uploads, GET /jobs, GET /jobs/{id} and DELETE /jobs/{id} itself.
  */
 import { FUNCTIONS } from '../core/config.ts';
-import { functionArgs } from './functions.ts';
+import { functionArgs, resourceEnvironment } from './functions.ts';
 import { apiStatements, scoped } from './iam.ts';
 import { type ApiOptions, type FunctionsOptions, handlerOf, sstRetention } from './options.ts';
 import type { Queues } from './queues.ts';
@@ -33,9 +33,7 @@ export function createApi({ storage, queues, secrets, functions, options }: ApiI
       timeout: `${options.timeoutSec} seconds`,
       memory: `${options.memoryMb} MB`,
       environment: {
-        FERRY_BUCKET: storage.bucket.name,
-        FERRY_TABLE: storage.table.name,
-        FERRY_QUEUE_URL: queues.jobs.url,
+        ...resourceEnvironment(storage, queues),
         FERRY_WEBHOOK_QUEUE_URL: queues.webhooks.url,
         FERRY_API_KEYS: secrets.apiKeys.value,
         FERRY_WEBHOOK_SECRET: secrets.webhookSecret.value,

@@ -5,6 +5,20 @@
  */
 import { assumeRolePolicy } from './iam.ts';
 import { type FunctionsOptions, sstRetention } from './options.ts';
+import type { Queues } from './queues.ts';
+import type { Storage } from './storage.ts';
+
+/**
+ * The resource variables core/resources.ts requires of every function (bucket, table, jobs
+ * queue), whether or not the function itself uses all three.
+ */
+export function resourceEnvironment(storage: Storage, queues: Queues): Record<string, $util.Input<string>> {
+  return {
+    FERRY_BUCKET: storage.bucket.name,
+    FERRY_TABLE: storage.table.name,
+    FERRY_QUEUE_URL: queues.jobs.url,
+  };
+}
 
 /**
  * The function's own args over the shared ones. On deployed stages the role's trust policy is

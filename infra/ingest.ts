@@ -4,7 +4,7 @@
  * uploads/, plus the queue that keeps S3 events Lambda gave up on.
  */
 import { FUNCTIONS, KEY_PREFIX, QUEUE } from '../core/config.ts';
-import { functionArgs } from './functions.ts';
+import { functionArgs, resourceEnvironment } from './functions.ts';
 import { ingestStatements, scoped } from './iam.ts';
 import { type FunctionsOptions, handlerOf, type IngestOptions } from './options.ts';
 import type { Queues } from './queues.ts';
@@ -41,9 +41,7 @@ export function createIngest({ storage, queues, functions, options }: IngestInpu
       timeout: `${options.timeoutSec} seconds`,
       memory: `${options.memoryMb} MB`,
       environment: {
-        FERRY_BUCKET: storage.bucket.name,
-        FERRY_TABLE: storage.table.name,
-        FERRY_QUEUE_URL: queues.jobs.url,
+        ...resourceEnvironment(storage, queues),
       },
       permissions: $resolve({
         bucketArn: storage.bucket.arn,

@@ -4,7 +4,7 @@
  * responses; it re-enqueues failed attempts with a delay (exponential backoff).
  */
 import { FUNCTIONS } from '../core/config.ts';
-import { functionArgs } from './functions.ts';
+import { functionArgs, resourceEnvironment } from './functions.ts';
 import { scoped, webhookStatements } from './iam.ts';
 import { type FunctionsOptions, handlerOf, type WebhookOptions } from './options.ts';
 import type { Queues } from './queues.ts';
@@ -32,10 +32,7 @@ export function createWebhooks({ storage, queues, secrets, functions, options }:
       timeout: `${options.timeoutSec} seconds`,
       memory: `${options.memoryMb} MB`,
       environment: {
-        // core/resources.ts reads all four resource variables; the function uses table and webhooks queue.
-        FERRY_BUCKET: storage.bucket.name,
-        FERRY_TABLE: storage.table.name,
-        FERRY_QUEUE_URL: queues.jobs.url,
+        ...resourceEnvironment(storage, queues),
         FERRY_WEBHOOK_QUEUE_URL: queues.webhooks.url,
         FERRY_WEBHOOK_SECRET: secrets.webhookSecret.value,
       },
