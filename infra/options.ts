@@ -381,6 +381,15 @@ function checkInt(field: string, value: number, min: number, max: number, unit: 
   );
 }
 
+function checkRetention(field: string, days: number): void {
+  check(
+    (LOG_RETENTION_DAYS as readonly number[]).includes(days),
+    field,
+    days,
+    `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+  );
+}
+
 function checkOrigins(field: string, origins: string[]): void {
   check(origins.length > 0, field, origins, 'must list at least one origin, or ["*"]');
   for (const origin of origins) {
@@ -415,12 +424,7 @@ export function validateOptions(o: FerryOptions): void {
   checkOrigins('api.corsOrigins', o.api.corsOrigins);
   checkInt('api.throttleRatePerSec', o.api.throttleRatePerSec, 1, 10_000, 'requests per second');
   checkInt('api.throttleBurst', o.api.throttleBurst, 1, 5_000, 'requests');
-  check(
-    LOG_RETENTION_DAYS.includes(o.api.accessLogRetentionDays),
-    'api.accessLogRetentionDays',
-    o.api.accessLogRetentionDays,
-    `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
-  );
+  checkRetention('api.accessLogRetentionDays', o.api.accessLogRetentionDays);
   check(
     o.webhooks.timeoutSec <= WEBHOOK.visibilityTimeoutSec,
     'webhooks.timeoutSec',
@@ -429,12 +433,7 @@ export function validateOptions(o: FerryOptions): void {
   );
   checkInt('webhooks.batchSize', o.webhooks.batchSize, 1, 10, 'messages');
   checkInt('webhooks.maxReceiveCount', o.webhooks.maxReceiveCount, 1, 1000, 'receives');
-  check(
-    LOG_RETENTION_DAYS.includes(o.functions.logRetentionDays),
-    'functions.logRetentionDays',
-    o.functions.logRetentionDays,
-    `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
-  );
+  checkRetention('functions.logRetentionDays', o.functions.logRetentionDays);
 
   checkInt('network.azCount', o.network.azCount, 1, 6, 'zones');
   check(
@@ -493,12 +492,7 @@ export function validateOptions(o: FerryOptions): void {
     g.amiSsmParameter,
     'must name an ECS GPU-optimised AMI parameter under /aws/service/ecs/optimized-ami/',
   );
-  check(
-    LOG_RETENTION_DAYS.includes(g.logRetentionDays),
-    'gpuFleet.logRetentionDays',
-    g.logRetentionDays,
-    `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
-  );
+  checkRetention('gpuFleet.logRetentionDays', g.logRetentionDays);
 
   checkInt('scaling.targetBacklogPerWorker', o.scaling.targetBacklogPerWorker, 1, 100_000, 'messages');
   // A CloudWatch alarm may look back at most one day: 1440 one-minute periods.
