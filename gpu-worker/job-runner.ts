@@ -277,9 +277,9 @@ export function backoffSec(receiveCount: number): number {
   return Math.min(300, 10 * 2 ** Math.max(0, receiveCount - 1));
 }
 
-function queueWait(job: Job, claimedAt: number): number | undefined {
-  const since = job.queuedAt ?? job.createdAt;
-  return job.status === JobStatus.Running && since ? Math.max(0, claimedAt - Date.parse(since)) : undefined;
+/** From QUEUED (or creation, for records older than queuedAt) to this claim. */
+function queueWait(job: Job, claimedAt: number): number {
+  return Math.max(0, claimedAt - Date.parse(job.queuedAt ?? job.createdAt));
 }
 
 async function timed<T>(timings: JobTimings, stage: keyof JobTimings, fn: () => Promise<T>): Promise<T> {
