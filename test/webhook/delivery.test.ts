@@ -6,15 +6,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TASK } from '../../core/config.ts';
-import { type Job, JobStatus } from '../../core/job.ts';
-import { newJobId, resultKey } from '../../core/keys.ts';
-import { enqueueWebhook, webhookIdFor } from '../../core/webhooks.ts';
+import { JobStatus } from '../../core/job.ts';
+import { resultKey } from '../../core/keys.ts';
+import { webhookIdFor } from '../../core/webhooks.ts';
 import { handler as apiHandler } from '../../functions/api/handler.ts';
 import type { DeliverDeps } from '../../functions/webhook/deliver.ts';
 import type { WebhookOptions } from '../../functions/webhook/options.ts';
 import { invoke } from '../api/helpers.ts';
 import { createTestStack, type TestStack } from '../support/local-stack.ts';
-import { pumpWebhooks, type Receiver, startReceiver } from './helpers.ts';
+import { finishedJob, pumpWebhooks, type Receiver, startReceiver } from './helpers.ts';
 
 const SECRET = 'whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5';
 const API_KEY = 'test-api-key-0123456789';
@@ -58,39 +58,10 @@ function deps(options: Partial<WebhookOptions> = {}): DeliverDeps {
   };
 }
 
-/** A job taken to a final state the way the worker does it, then announced. */
-async function finishedJob(webhookUrl: string, outcome: 'succeed' | 'fail'): Promise<Job> {
-  const jobId = newJobId();
-  await stack.jobs.create({
-    jobId,
-    status: JobStatus.Queued,
-    task: DEFAULT_TASK,
-    bucket: stack.outputs.bucket,
-    key: `uploads/${jobId}/page.png`,
-    webhookUrl,
-    metadata: { order: '42' },
-  });
-  await stack.jobs.claim(jobId, 'w1', 60_000);
-  const job =
-    outcome === 'succeed'
-      ? await stack.jobs.succeed(jobId, 'w1', {
-          resultKey: resultKey(jobId),
-          timings: { inference: 12, total: 40 },
-          executionProvider: 'cpu',
-        })
-      : await stack.jobs.fail(
-          jobId,
-          { error: 'The file is not an image Ferry can read.', errorCode: 'INVALID_INPUT' },
-          'w1',
-        );
-  await enqueueWebhook({ sqs: stack.aws.sqs, queueUrl: stack.outputs.webhookQueueUrl }, job);
-  return job;
-}
-
 describe('webhook delivery', () => {
   it('posts a signed job.succeeded event and records the delivery on the job', async () => {
     const r = await receiver();
-    const job = await finishedJob(r.url, 'succeed');
+    const job = await finishedJob(stack, r.url, 'succeed');
     await pumpWebhooks(
       stack,
       deps(),
@@ -121,7 +92,7 @@ describe('webhook delivery', () => {
 
   it('retries with backoff after a receiver fails twice, then delivers the same event', async () => {
     const r = await receiver([500, 503, 204]);
-    const job = await finishedJob(r.url, 'succeed');
+    const job = await finishedJob(stack, r.url, 'succeed');
     await pumpWebhooks(
       stack,
       deps(),
@@ -143,7 +114,7 @@ describe('webhook delivery', () => {
 
   it('notifies FAILED jobs with their error', async () => {
     const r = await receiver();
-    const job = await finishedJob(r.url, 'fail');
+    const job = await finishedJob(stack, r.url, 'fail');
     await pumpWebhooks(stack, deps(), () => r.received.length > 0);
     expect(r.received[0]?.event).toMatchObject({
       type: 'job.failed',
@@ -157,7 +128,7 @@ describe('webhook delivery', () => {
 
   it('gives up after maxAttempts and records the failure', async () => {
     const r = await receiver([500]);
-    const job = await finishedJob(r.url, 'succeed');
+    const job = await finishedJob(stack, r.url, 'succeed');
     await pumpWebhooks(
       stack,
       deps({ maxAttempts: 2 }),
@@ -194,7 +165,7 @@ describe('webhook delivery', () => {
 
   it('refuses a loopback receiver when private webhooks are not allowed, without retrying', async () => {
     const r = await receiver();
-    const job = await finishedJob(r.url, 'succeed');
+    const job = await finishedJob(stack, r.url, 'succeed');
     await pumpWebhooks(
       stack,
       deps({ allowPrivate: false }),

@@ -4,13 +4,9 @@
  * emulator's SQS -> Lambda event source mapping, with no test code in between.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DEFAULT_TASK } from '../../core/config.ts';
-import { JobStatus } from '../../core/job.ts';
-import { newJobId, resultKey } from '../../core/keys.ts';
-import { enqueueWebhook } from '../../core/webhooks.ts';
 import { LOCAL_WEBHOOK_SECRET } from '../../scripts/local/provision.ts';
 import { createTestStack, eventually, type TestStack } from '../support/local-stack.ts';
-import { type Receiver, startReceiver } from './helpers.ts';
+import { finishedJob, type Receiver, startReceiver } from './helpers.ts';
 
 let stack: TestStack;
 let receiver: Receiver;
@@ -26,22 +22,7 @@ afterAll(async () => {
 });
 
 it('delivers a signed event end to end through the deployed function', async () => {
-  const jobId = newJobId();
-  await stack.jobs.create({
-    jobId,
-    status: JobStatus.Queued,
-    task: DEFAULT_TASK,
-    bucket: stack.outputs.bucket,
-    key: `uploads/${jobId}/page.png`,
-    webhookUrl: receiver.url,
-  });
-  await stack.jobs.claim(jobId, 'w1', 60_000);
-  const job = await stack.jobs.succeed(jobId, 'w1', {
-    resultKey: resultKey(jobId),
-    timings: { total: 10 },
-    executionProvider: 'cpu',
-  });
-  await enqueueWebhook({ sqs: stack.aws.sqs, queueUrl: stack.outputs.webhookQueueUrl }, job);
+  const { jobId } = await finishedJob(stack, receiver.url, 'succeed');
 
   const recorded = await eventually(async () => (await stack.jobs.require(jobId)).webhook, {
     timeoutMs: 30_000,

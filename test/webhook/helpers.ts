@@ -7,7 +7,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { verifyWebhook, type WebhookEvent, WebhookVerificationError } from '../../core/webhooks.ts';
+import { DEFAULT_TASK } from '../../core/config.ts';
+import { type Job, JobStatus } from '../../core/job.ts';
+import { newJobId, resultKey } from '../../core/keys.ts';
+import {
+  enqueueWebhook,
+  verifyWebhook,
+  type WebhookEvent,
+  WebhookVerificationError,
+} from '../../core/webhooks.ts';
 import type { DeliverDeps } from '../../functions/webhook/deliver.ts';
 import { handleWebhookBatch } from '../../functions/webhook/handler.ts';
 import type { TestStack } from '../support/local-stack.ts';
@@ -118,4 +126,37 @@ export async function pumpWebhooks(
       await stack.aws.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
     }
   }
+}
+
+/** A job taken to a final state the way the worker does it, then announced. */
+export async function finishedJob(
+  stack: TestStack,
+  webhookUrl: string,
+  outcome: 'succeed' | 'fail',
+): Promise<Job> {
+  const jobId = newJobId();
+  await stack.jobs.create({
+    jobId,
+    status: JobStatus.Queued,
+    task: DEFAULT_TASK,
+    bucket: stack.outputs.bucket,
+    key: `uploads/${jobId}/page.png`,
+    webhookUrl,
+    metadata: { order: '42' },
+  });
+  await stack.jobs.claim(jobId, 'w1', 60_000);
+  const job =
+    outcome === 'succeed'
+      ? await stack.jobs.succeed(jobId, 'w1', {
+          resultKey: resultKey(jobId),
+          timings: { inference: 12, total: 40 },
+          executionProvider: 'cpu',
+        })
+      : await stack.jobs.fail(
+          jobId,
+          { error: 'The file is not an image Ferry can read.', errorCode: 'INVALID_INPUT' },
+          'w1',
+        );
+  await enqueueWebhook({ sqs: stack.aws.sqs, queueUrl: stack.outputs.webhookQueueUrl }, job);
+  return job;
 }
