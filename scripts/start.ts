@@ -52,6 +52,9 @@ async function main(): Promise<void> {
     cwd: ROOT,
     stdio: 'inherit',
     env: process.env,
+    // Its own process group: Ctrl-C reaches only this script, which sends the worker one SIGTERM
+    // (a second signal would make the worker skip its graceful shutdown).
+    detached: true,
   });
   const workerExit = new Promise<number | null>((resolve) => worker.once('exit', resolve));
 
@@ -79,6 +82,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
+  process.on('SIGHUP', () => void stop(0));
   workerExit.then((code) => {
     if (!stopping) {
       log(`worker exited with code ${code}`);
