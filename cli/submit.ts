@@ -6,24 +6,13 @@
  */
 import path from 'node:path';
 import { isFinal, JobStatus } from '../core/job.ts';
+import { MEDIA_TYPES, mediaTypeForFileName } from '../core/media-types.ts';
 import type { Command } from './args.ts';
 import type { FerryClient, JobView } from './client.ts';
 import { ApiRequestError, CliConfigError, ExitCode, exitCodeFor, UsageError } from './errors.ts';
 import { resultText } from './format.ts';
 import type { CliIo } from './io.ts';
 import { formatBytes, progressBar, StatusBoard } from './status-board.ts';
-
-/** Content types by file extension: the API's default allowed types. */
-export const CONTENT_TYPES: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.tif': 'image/tiff',
-  '.tiff': 'image/tiff',
-  '.gif': 'image/gif',
-  '.bmp': 'image/bmp',
-};
 
 /** What happened to one file; printed as JSON with --json. */
 export interface SubmitOutcome {
@@ -79,12 +68,10 @@ export async function submit(command: SubmitCommand, client: FerryClient, io: Cl
 }
 
 async function readInput(file: string, io: CliIo): Promise<Input> {
-  const extension = path.extname(file).toLowerCase();
-  const contentType = CONTENT_TYPES[extension];
+  const contentType = mediaTypeForFileName(file)?.contentType;
   if (!contentType) {
-    throw new UsageError(
-      `Cannot tell the type of "${file}": use one of ${Object.keys(CONTENT_TYPES).join(', ')}`,
-    );
+    const extensions = MEDIA_TYPES.flatMap((m) => m.extensions);
+    throw new UsageError(`Cannot tell the type of "${file}": use one of ${extensions.join(', ')}`);
   }
   try {
     return {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../../core/errors.ts';
+import { MEDIA_TYPES } from '../../core/media-types.ts';
 
 export interface ApiOptions {
   /**
@@ -18,7 +19,7 @@ export interface ApiOptions {
   maxUploadBytes: number;
   /**
    * Content types an upload may declare (FERRY_ALLOWED_CONTENT_TYPES, comma-separated, lowercase).
-   * @defaultvalue image/png, image/jpeg, image/webp, image/tiff, image/gif, image/bmp
+   * @defaultvalue every type in core/media-types.ts
    */
   allowedContentTypes: readonly string[];
   /**
@@ -42,7 +43,7 @@ export interface ApiOptions {
 export const API_DEFAULTS = {
   uploadExpiresSec: 900,
   maxUploadBytes: 20 * 1024 * 1024,
-  allowedContentTypes: ['image/png', 'image/jpeg', 'image/webp', 'image/tiff', 'image/gif', 'image/bmp'],
+  allowedContentTypes: MEDIA_TYPES.map((m) => m.contentType),
   allowPrivateWebhooks: false,
   resultUrlExpiresSec: 300,
   resultInlineMaxBytes: 64 * 1024,

@@ -3,6 +3,7 @@
  * Decodes untrusted image bytes into raw RGB pixels, rejecting bad input with a message a user can act on.
  */
 import sharp from 'sharp';
+import { labelList, mediaTypesOf } from '../../core/media-types.ts';
 import { type InputLimits, InvalidInputError } from './task.ts';
 
 /** A decoded image: 8-bit RGB, 3 interleaved channels, rows top to bottom, EXIF orientation applied. */
@@ -12,17 +13,10 @@ export interface RgbImage {
   height: number;
 }
 
-/** Formats sharp reports in metadata that we accept. SVG is excluded: it is a document, not a raster. */
-const ACCEPTED_FORMATS: ReadonlyMap<string, string> = new Map([
-  ['png', 'PNG'],
-  ['jpeg', 'JPEG'],
-  ['webp', 'WebP'],
-  ['tiff', 'TIFF'],
-  ['gif', 'GIF'],
-  ['heif', 'AVIF'],
-]);
-
-const FORMAT_LIST = `${[...ACCEPTED_FORMATS.values()].slice(0, -1).join(', ')} or ${[...ACCEPTED_FORMATS.values()].at(-1)}`;
+/** Image formats (sharp's names) that Ferry accepts. SVG is absent: it is a document, not a raster. */
+const IMAGE_TYPES = mediaTypesOf('image');
+const ACCEPTED_FORMATS: ReadonlySet<string> = new Set(IMAGE_TYPES.map((m) => m.decoderFormat));
+const FORMAT_LIST = labelList(IMAGE_TYPES);
 
 /**
  * Decodes `bytes` to RGB. The byte size and the declared dimensions are checked before any pixel
