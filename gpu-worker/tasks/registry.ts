@@ -6,10 +6,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { TASK_NAME } from '../../core/config.ts';
 import ocr from './ocr/index.ts';
 import type { TaskDefinition } from './task.ts';
-
-const TASK_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
 /** Statically imported so a bundled worker carries them. */
 export const BUILT_IN_TASKS: readonly TaskDefinition[] = [ocr as TaskDefinition];
