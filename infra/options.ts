@@ -5,7 +5,14 @@
  * Pulumi globals, so tests import it directly. Shared facts (prefixes, queue timings, schema)
  * are NOT options: they come from core/config.ts and are the same locally and on AWS.
  */
-import { FUNCTIONS, JOB, WEBHOOK } from '../core/config.ts';
+import {
+  BUCKET_CORS,
+  FUNCTIONS,
+  JOB,
+  LAMBDA_RUNTIME,
+  QUEUE_TO_FUNCTION_TIMEOUT_RATIO,
+  WEBHOOK,
+} from '../core/config.ts';
 
 /** Retention values CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -49,8 +56,8 @@ export interface StorageOptions {
 /** Settings shared by the three Lambda functions (ingest, API, webhook). */
 export interface FunctionsOptions {
   /**
-   * Lambda runtime.
-   * @default "nodejs22.x"
+   * Lambda runtime; local provisioning uses the default.
+   * @default LAMBDA_RUNTIME ("nodejs22.x", core/config.ts)
    */
   runtime: 'nodejs22.x' | 'nodejs24.x';
   /** CPU architecture; arm64 (Graviton) is about 20% cheaper per GB-second. @default "arm64" */
@@ -89,18 +96,19 @@ export interface ApiOptions {
 /** Webhook delivery: the webhooks queue, its DLQ and the delivery function (infra/webhooks.ts). */
 export interface WebhookOptions {
   /**
-   * Lambda timeout, in seconds. Must not exceed the webhooks queue's visibility timeout
-   * (WEBHOOK.visibilityTimeoutSec in core/config.ts), or Lambda refuses the event source mapping.
+   * Lambda timeout, in seconds. At most a sixth of the webhooks queue's visibility timeout
+   * (WEBHOOK.visibilityTimeoutSec in core/config.ts), as AWS advises for a queue-triggered function.
    * @default FUNCTIONS.webhook.timeoutSec
    */
   timeoutSec: number;
   /** Lambda memory, in MB. @default FUNCTIONS.webhook.memoryMb */
   memoryMb: number;
-  /** Messages handed to one invocation (1..10). @default 10 */
+  /** Messages handed to one invocation (1..10). @default WEBHOOK.eventBatchSize (10) */
   batchSize: number;
   /**
    * Receives before a webhook message moves to its DLQ. HTTP failures are retried by
-   * re-enqueueing with a delay, so this only counts crashes and lost bookkeeping. @default 5
+   * re-enqueueing with a delay, so this only counts crashes and lost bookkeeping.
+   * @default WEBHOOK.maxReceiveCount (5), the same as locally
    */
   maxReceiveCount: number;
 }
@@ -156,6 +164,23 @@ export interface GpuFleetOptions {
    */
   rootVolumeGiB: number;
   /**
+   * Root volume throughput, in MiB/s (gp3: 125 included, up to 1000). Image layers are written
+   * and decompressed here on every cold start. @default 500
+   */
+  rootVolumeThroughputMiBps: number;
+  /** Root volume IOPS (gp3: 3000 included, at least throughput x 4). @default 3000 */
+  rootVolumeIops: number;
+  /**
+   * Stopped instances kept ready in an Auto Scaling warm pool (boot and ECS agent already done;
+   * billed for their EBS only). 0: no warm pool. @default 0
+   */
+  warmPoolSize: number;
+  /**
+   * A pre-baked AMI id (the ECS GPU AMI with the worker image already pulled) used instead of
+   * amiSsmParameter; cuts the image pull from a cold start. @default undefined
+   */
+  amiId: string | undefined;
+  /**
    * SSM parameter holding the ECS GPU-optimised AMI id. Resolved at deploy time: a new AMI
    * reaches instances launched after the next deploy.
    * @default "/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id"
@@ -181,21 +206,39 @@ export interface GpuFleetOptions {
   containerInsights: boolean;
 }
 
-/** Backlog-driven scaling of the worker service, to and from zero (infra/scaling.ts). */
+/**
+ * Scaling of the worker service, fast to start and slow to stop (infra/scaling.ts; the reasoning
+ * and the arithmetic are in infra/scaling-plan.ts).
+ */
 export interface ScalingOptions {
   /**
-   * Messages (waiting + in flight) one worker is expected to keep up with. Desired workers =
-   * ceil(backlog / this), capped at GpuFleetOptions.maxWorkers. Lower means more parallelism
-   * and more instance starts. @default 20
+   * Jobs one worker completes per second, measured (`npm run bench`, pipeline row, on the
+   * instance type you deploy). With acceptableWaitSec it sets the backlog one worker is left
+   * with: targetBacklogPerWorker = floor(workerThroughputPerSec x acceptableWaitSec).
+   * @default 4.28 (the CPU pipeline on 2 cores, README Performance: a floor for a GPU worker)
    */
-  targetBacklogPerWorker: number;
+  workerThroughputPerSec: number;
+  /**
+   * Seconds a job may wait for a worker before another one is worth starting. Below one cold
+   * start (about 5 minutes) a new worker arrives too late to help.
+   * @default 300
+   */
+  acceptableWaitSec: number;
+  /** Seconds after a scale-out before the next scale-out may act. @default 60 */
+  scaleOutCooldownSec: number;
+  /**
+   * Consecutive minutes with more workers than the backlog needs before one scale-in step (to
+   * the needed count, never below one while jobs are queued or running). @default 10
+   */
+  scaleInMinutes: number;
+  /** Seconds after a scale-in before the next scale-in may act. @default 300 */
+  scaleInCooldownSec: number;
   /**
    * Minutes the jobs queue must be completely empty (nothing waiting, nothing in flight)
-   * before the service scales to zero tasks; the instances follow. @default 15
+   * before the service scales to zero tasks; the instances follow 15 minutes later (ECS
+   * managed scaling). Idle tail: infra/scaling-plan.ts idleTailMinutes(). @default 5
    */
   scaleInIdleMinutes: number;
-  /** Seconds after a scaling step before the next one may act. @default 60 */
-  cooldownSec: number;
 }
 
 /** Operational alarms (infra/alarms.ts). */
@@ -237,12 +280,12 @@ export function defaultOptions(stage: string): FerryOptions {
       uploadsRetentionDays: 7,
       resultsRetentionDays: JOB.retentionDays,
       abortIncompleteUploadAfterDays: 1,
-      corsOrigins: ['*'],
-      corsMaxAgeSec: 3000,
+      corsOrigins: [...BUCKET_CORS.origins],
+      corsMaxAgeSec: BUCKET_CORS.maxAgeSec,
       versioning: false,
       tableDeletionProtection: production,
     },
-    functions: { runtime: 'nodejs22.x', architecture: 'arm64', logRetentionDays: 30 },
+    functions: { runtime: LAMBDA_RUNTIME, architecture: 'arm64', logRetentionDays: 30 },
     ingest: { timeoutSec: FUNCTIONS.ingest.timeoutSec, memoryMb: FUNCTIONS.ingest.memoryMb },
     api: {
       timeoutSec: FUNCTIONS.api.timeoutSec,
@@ -255,8 +298,8 @@ export function defaultOptions(stage: string): FerryOptions {
     webhooks: {
       timeoutSec: FUNCTIONS.webhook.timeoutSec,
       memoryMb: FUNCTIONS.webhook.memoryMb,
-      batchSize: 10,
-      maxReceiveCount: 5,
+      batchSize: WEBHOOK.eventBatchSize,
+      maxReceiveCount: WEBHOOK.maxReceiveCount,
     },
     network: { egress: production ? 'nat-gateway' : 'nat-instance', azCount: 2 },
     gpuFleet: {
@@ -266,6 +309,10 @@ export function defaultOptions(stage: string): FerryOptions {
       taskCpuUnits: 2048,
       taskMemoryReservationMiB: 8192,
       rootVolumeGiB: 60,
+      rootVolumeThroughputMiBps: 500,
+      rootVolumeIops: 3000,
+      warmPoolSize: 0,
+      amiId: undefined,
       amiSsmParameter: '/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id',
       imageTag: 'latest',
       executionProviders: 'cuda,cpu',
@@ -275,7 +322,14 @@ export function defaultOptions(stage: string): FerryOptions {
       environment: {},
       containerInsights: false,
     },
-    scaling: { targetBacklogPerWorker: 20, scaleInIdleMinutes: 15, cooldownSec: 60 },
+    scaling: {
+      workerThroughputPerSec: 4.28,
+      acceptableWaitSec: 300,
+      scaleOutCooldownSec: 60,
+      scaleInMinutes: 10,
+      scaleInCooldownSec: 300,
+      scaleInIdleMinutes: 5,
+    },
     alarms: { email: undefined, oldestJobAgeSec: 900 },
   };
 }
@@ -426,10 +480,10 @@ export function validateOptions(o: FerryOptions): void {
   checkInt('api.throttleBurst', o.api.throttleBurst, 1, 5_000, 'requests');
   checkRetention('api.accessLogRetentionDays', o.api.accessLogRetentionDays);
   check(
-    o.webhooks.timeoutSec <= WEBHOOK.visibilityTimeoutSec,
+    o.webhooks.timeoutSec * QUEUE_TO_FUNCTION_TIMEOUT_RATIO <= WEBHOOK.visibilityTimeoutSec,
     'webhooks.timeoutSec',
     o.webhooks.timeoutSec,
-    `must not exceed the webhooks queue's visibility timeout (WEBHOOK.visibilityTimeoutSec = ${WEBHOOK.visibilityTimeoutSec} s), or Lambda refuses the event source mapping`,
+    `must be at most a sixth of the webhooks queue's visibility timeout (WEBHOOK.visibilityTimeoutSec = ${WEBHOOK.visibilityTimeoutSec} s), as AWS advises for a queue-triggered function`,
   );
   checkInt('webhooks.batchSize', o.webhooks.batchSize, 1, 10, 'messages');
   checkInt('webhooks.maxReceiveCount', o.webhooks.maxReceiveCount, 1, 1000, 'receives');
@@ -478,6 +532,17 @@ export function validateOptions(o: FerryOptions): void {
   checkInt('gpuFleet.taskCpuUnits', g.taskCpuUnits, 128, 196608, 'CPU units');
   checkInt('gpuFleet.taskMemoryReservationMiB', g.taskMemoryReservationMiB, 512, 2_000_000, 'MiB');
   checkInt('gpuFleet.rootVolumeGiB', g.rootVolumeGiB, 30, 16384, 'GiB (the ECS GPU AMI needs 30)');
+  checkInt('gpuFleet.rootVolumeThroughputMiBps', g.rootVolumeThroughputMiBps, 125, 1000, 'MiB/s (gp3)');
+  checkInt('gpuFleet.rootVolumeIops', g.rootVolumeIops, 3000, 16000, 'IOPS (gp3)');
+  check(
+    g.rootVolumeIops * 0.25 >= g.rootVolumeThroughputMiBps,
+    'gpuFleet.rootVolumeIops',
+    g.rootVolumeIops,
+    `must be at least 4 x rootVolumeThroughputMiBps (${g.rootVolumeThroughputMiBps}), gp3's ratio`,
+  );
+  checkInt('gpuFleet.warmPoolSize', g.warmPoolSize, 0, g.maxWorkers, 'instances (at most maxWorkers)');
+  if (g.amiId !== undefined)
+    check(/^ami-[0-9a-f]{8,17}$/.test(g.amiId), 'gpuFleet.amiId', g.amiId, 'must be an AMI id (ami-...)');
   checkInt('gpuFleet.stopTimeoutSec', g.stopTimeoutSec, 2, 120, 'seconds');
   checkInt('gpuFleet.instanceWarmupSec', g.instanceWarmupSec, 0, 10000, 'seconds');
   check(
@@ -494,10 +559,19 @@ export function validateOptions(o: FerryOptions): void {
   );
   checkRetention('gpuFleet.logRetentionDays', g.logRetentionDays);
 
-  checkInt('scaling.targetBacklogPerWorker', o.scaling.targetBacklogPerWorker, 1, 100_000, 'messages');
+  const sc = o.scaling;
+  check(
+    Number.isFinite(sc.workerThroughputPerSec) && sc.workerThroughputPerSec > 0,
+    'scaling.workerThroughputPerSec',
+    sc.workerThroughputPerSec,
+    'must be a positive number of jobs per second',
+  );
+  checkInt('scaling.acceptableWaitSec', sc.acceptableWaitSec, 1, 86_400, 'seconds');
+  checkInt('scaling.scaleOutCooldownSec', sc.scaleOutCooldownSec, 0, 3600, 'seconds');
+  checkInt('scaling.scaleInCooldownSec', sc.scaleInCooldownSec, 0, 3600, 'seconds');
   // A CloudWatch alarm may look back at most one day: 1440 one-minute periods.
-  checkInt('scaling.scaleInIdleMinutes', o.scaling.scaleInIdleMinutes, 1, 1440, 'minutes');
-  checkInt('scaling.cooldownSec', o.scaling.cooldownSec, 0, 3600, 'seconds');
+  checkInt('scaling.scaleInMinutes', sc.scaleInMinutes, 1, 1440, 'minutes');
+  checkInt('scaling.scaleInIdleMinutes', sc.scaleInIdleMinutes, 1, 1440, 'minutes');
 
   checkInt('alarms.oldestJobAgeSec', o.alarms.oldestJobAgeSec, 60, 1_209_600, 'seconds');
   if (o.alarms.email !== undefined) {

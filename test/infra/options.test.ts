@@ -124,7 +124,7 @@ describe('validation', () => {
     [{ gpuFleet: { stopTimeoutSec: 121 } }, 'gpuFleet.stopTimeoutSec'],
     [{ gpuFleet: { imageTag: 'bad tag' } }, 'gpuFleet.imageTag'],
     [{ gpuFleet: { amiSsmParameter: '/my/ami' } }, 'gpuFleet.amiSsmParameter'],
-    [{ scaling: { targetBacklogPerWorker: 0 } }, 'scaling.targetBacklogPerWorker'],
+    [{ scaling: { workerThroughputPerSec: 0 } }, 'scaling.workerThroughputPerSec'],
     [{ alarms: { email: 'not-an-address' } }, 'alarms.email'],
     [{ webhooks: { batchSize: 11 } }, 'webhooks.batchSize'],
   ] satisfies Array<[FerryOptionsOverrides, string]>)('rejects %j as %s', (overrides, field) => {
