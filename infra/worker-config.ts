@@ -4,6 +4,7 @@
  * data), the container definition and environment, and the AWS endpoints the worker must reach.
  * infra/gpu-fleet.ts and infra/network.ts turn these into resources; tests check them directly.
  */
+import { resourcesToEnv } from '../core/resources.ts';
 
 /** Name of the worker container in the task definition. */
 export const WORKER_CONTAINER_NAME = 'worker';
@@ -91,11 +92,7 @@ export function workerEnvironment(i: WorkerEnvInput): Array<{ name: string; valu
   }
   const env: Record<string, string> = {
     ...i.extra,
-    FERRY_BUCKET: i.bucket,
-    FERRY_TABLE: i.table,
-    FERRY_QUEUE_URL: i.queueUrl,
-    FERRY_DLQ_URL: i.dlqUrl,
-    FERRY_WEBHOOK_QUEUE_URL: i.webhookQueueUrl,
+    ...resourcesToEnv(i),
     FERRY_EXECUTION_PROVIDERS: i.executionProviders,
     FERRY_HEALTH_PORT: String(WORKER_HEALTH_PORT),
     AWS_REGION: i.region,

@@ -43,6 +43,7 @@ import {
   TABLE,
   WEBHOOK,
 } from '../../core/config.ts';
+import { resourcesToEnv } from '../../core/resources.ts';
 import { bundleFunction } from './bundle.ts';
 
 export interface LocalNames {
@@ -131,10 +132,7 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
     webhookDlqUrl: webhookQueue.dlqUrl,
   };
   const environment = {
-    FERRY_BUCKET: outputs.bucket,
-    FERRY_TABLE: outputs.table,
-    FERRY_QUEUE_URL: outputs.queueUrl,
-    FERRY_WEBHOOK_QUEUE_URL: outputs.webhookQueueUrl,
+    ...resourcesToEnv({ ...outputs, dlqUrl: undefined }),
     // Local receivers live on loopback; production refuses private webhook addresses.
     FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
   };
