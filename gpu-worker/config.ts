@@ -23,7 +23,7 @@ const WorkerEnvSchema = z.object({
   FERRY_WORKER_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
   /**
    * Inference threads, each with its own onnxruntime session set. On CPU one per core with one
-   * intra-op thread each measured fastest (PLATFORM-NOTES); on a GPU, 1-2 keep it busy.
+   * intra-op thread each measured fastest (docs/platform-notes.md); on a GPU, 1-2 keep it busy.
    * @default number of cores
    */
   FERRY_INFERENCE_THREADS: z.coerce.number().int().min(1).max(64).default(cores),
