@@ -17,6 +17,7 @@ import { JobRunner } from './job-runner.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { TaskProtection } from './task-protection.ts';
+import { readTaskOptions } from './tasks/registry.ts';
 
 /** Set once the worker is running; until then a signal just ends the process (nothing is held). */
 let shutdown: ((signal: string) => Promise<void>) | undefined;
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
     intraOpThreads: config.intraOpThreads,
     executionProviders: config.executionProviders,
     taskModules: config.taskModules,
+    taskOptions: readTaskOptions(),
     maxBatchSize: config.maxBatchSize,
     maxBatchWaitMs: config.maxBatchWaitMs,
     limits: { maxInputBytes: config.maxInputBytes, maxInputPixels: config.maxInputPixels },

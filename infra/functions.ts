@@ -14,7 +14,11 @@ import type { Storage } from './storage.ts';
  * queue), whether or not the function itself uses all three.
  */
 export function resourceEnvironment(storage: Storage, queues: Queues): Record<string, $util.Input<string>> {
-  return resourcesToEnv({ bucket: storage.bucket.name, table: storage.table.name, queueUrl: queues.jobs.url });
+  return resourcesToEnv({
+    bucket: storage.bucket.name,
+    table: storage.table.name,
+    queueUrl: queues.jobs.url,
+  });
 }
 
 /**
