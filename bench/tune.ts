@@ -247,7 +247,7 @@ async function interleave(
 /**
  * Median latency of the worker's small calls with a kept-alive connection and with a new TCP
  * connection each time. An emulator whose keep-alive responses wait on Nagle's algorithm shows
- * tens of ms more with keep-alive (shared/PLATFORM-NOTES.md); without that, reuse should win.
+ * tens of ms more with keep-alive (docs/platform-notes.md); without that, reuse should win.
  */
 async function connectionReuse(stack: BenchStack, endpoint: string): Promise<ConnectionRow[]> {
   const key = 'bench/connection-probe.bin';

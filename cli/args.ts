@@ -20,9 +20,22 @@ export type Command =
   | { name: 'status'; jobId: string; flags: GlobalFlags }
   | { name: 'jobs'; status?: JobStatus; limit?: number; cursor?: string; flags: GlobalFlags }
   | { name: 'result'; jobId: string; output?: string; flags: GlobalFlags }
-  | { name: 'cancel'; jobId: string; flags: GlobalFlags };
+  | { name: 'cancel'; jobId: string; flags: GlobalFlags }
+  | OperatorCommand;
 
-export type CommandName = 'submit' | 'status' | 'jobs' | 'result' | 'cancel';
+/** Commands that talk to AWS directly with the operator's credentials (cli/operator.ts). */
+export type OperatorCommand =
+  | { name: 'stats'; outputs?: string; flags: GlobalFlags }
+  | { name: 'redrive'; dryRun: boolean; outputs?: string; flags: GlobalFlags }
+  | { name: 'retry'; jobId: string; outputs?: string; flags: GlobalFlags };
+
+export type CommandName = 'submit' | 'status' | 'jobs' | 'result' | 'cancel' | 'stats' | 'redrive' | 'retry';
+
+const OPERATOR_COMMANDS: ReadonlySet<string> = new Set(['stats', 'redrive', 'retry']);
+
+export function isOperatorCommand(command: Command): command is OperatorCommand {
+  return OPERATOR_COMMANDS.has(command.name);
+}
 
 const OPTIONS = {
   'api-url': { type: 'string' },
@@ -37,6 +50,8 @@ const OPTIONS = {
   limit: { type: 'string' },
   cursor: { type: 'string' },
   output: { type: 'string', short: 'o' },
+  'dry-run': { type: 'boolean' },
+  outputs: { type: 'string' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -48,6 +63,9 @@ const COMMAND_OPTIONS: Record<CommandName, OptionName[]> = {
   jobs: ['status', 'limit', 'cursor'],
   result: ['output'],
   cancel: [],
+  stats: ['outputs'],
+  redrive: ['dry-run', 'outputs'],
+  retry: ['outputs'],
 };
 
 export const DEFAULT_CONCURRENCY = 4;
@@ -67,6 +85,14 @@ Commands:
   result <jobId>      Print a finished job's result text
       -o, --output FILE   Write the whole result JSON to FILE instead
   cancel <jobId>      Cancel a job that has not finished
+
+Operator commands (AWS directly, with your AWS credentials; not through the API):
+  stats               Jobs queue backlog and in flight, oldest waiting job, dead letters, jobs per state
+  redrive             Move dead letters of jobs that are not final back to the jobs queue
+      --dry-run           Only say what would move
+  retry <jobId>       Run a FAILED job again as a new job linked to it (retryOf/retriedAs, history)
+      --outputs FILE      Resources from FILE (default: .ferry/outputs.json; or FERRY_TABLE,
+                          FERRY_QUEUE_URL, FERRY_DLQ_URL with AWS_REGION / AWS_ENDPOINT_URL)
 
 Options:
   --api-url URL       API base URL (or FERRY_API_URL, or apiUrl in .ferry/outputs.json)
@@ -92,9 +118,11 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (commandName === 'help') return { name: 'help', ...(isCommand(rest[0]) ? { topic: rest[0] } : {}) };
   if (values.help) return { name: 'help', ...(isCommand(commandName) ? { topic: commandName } : {}) };
   if (commandName === undefined)
-    throw new UsageError('Name a command: submit, status, jobs, result or cancel');
+    throw new UsageError('Name a command: submit, status, jobs, result, cancel, stats, redrive or retry');
   if (!isCommand(commandName)) {
-    throw new UsageError(`Unknown command "${commandName}"; use submit, status, jobs, result or cancel`);
+    throw new UsageError(
+      `Unknown command "${commandName}"; use submit, status, jobs, result, cancel, stats, redrive or retry`,
+    );
   }
 
   const allowed = new Set<string>([...GLOBAL, ...COMMAND_OPTIONS[commandName]]);
@@ -142,6 +170,21 @@ export function parseCommandLine(argv: readonly string[]): Command {
         name: 'result',
         jobId: singleJobId(commandName, rest),
         ...(values.output !== undefined ? { output: values.output } : {}),
+        flags,
+      };
+    case 'stats':
+    case 'redrive': {
+      if (rest.length > 0) throw new UsageError(`ferry ${commandName} takes no arguments (got "${rest[0]}")`);
+      const outputs = values.outputs !== undefined ? { outputs: values.outputs } : {};
+      return commandName === 'stats'
+        ? { name: 'stats', ...outputs, flags }
+        : { name: 'redrive', dryRun: values['dry-run'] ?? false, ...outputs, flags };
+    }
+    case 'retry':
+      return {
+        name: 'retry',
+        jobId: singleJobId(commandName, rest),
+        ...(values.outputs !== undefined ? { outputs: values.outputs } : {}),
         flags,
       };
   }

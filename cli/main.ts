@@ -7,12 +7,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { JobStatus } from '../core/job.ts';
-import { type Command, parseCommandLine, USAGE } from './args.ts';
+import { type Command, isOperatorCommand, parseCommandLine, USAGE } from './args.ts';
 import { FerryClient } from './client.ts';
 import { resolveApiConfig } from './config.ts';
 import { ApiRequestError, ExitCode, exitCodeFor, UsageError } from './errors.ts';
 import { describeJob, jobsTable, resultText } from './format.ts';
 import { type CliIo, processIo } from './io.ts';
+import { runOperatorCommand } from './operator-command.ts';
 import { submit } from './submit.ts';
 
 /** Runs `ferry` with the real process (used by bin.mjs). */
@@ -31,6 +32,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
       io.stdout.write(`${await version()}\n`);
       return ExitCode.Ok;
     }
+    if (isOperatorCommand(command)) return await runOperatorCommand(command, io);
     const config = await resolveApiConfig({
       flags: command.flags,
       env: io.env,
@@ -46,7 +48,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
   }
 }
 
-type ApiCommand = Exclude<Command, { name: 'help' | 'version' }>;
+type ApiCommand = Exclude<Command, { name: 'help' | 'version' | 'stats' | 'redrive' | 'retry' }>;
 
 async function runCommand(command: ApiCommand, client: FerryClient, io: CliIo): Promise<ExitCode> {
   const json = command.flags.json;

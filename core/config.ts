@@ -53,17 +53,8 @@ export const JOB = {
   heartbeatSec: Math.floor(QUEUE.visibilityTimeoutSec / 3),
 } as const;
 
-/** Queue of webhook deliveries: retried with exponential backoff via message delays. */
-export const WEBHOOK = {
-  /** Delivery attempts before the outcome is recorded as failed. */
-  maxAttempts: 6,
-  /** Delay before the 2nd attempt, in seconds; doubled each time, capped at SQS's 900 s. */
-  firstRetryDelaySec: 10,
-  /** Per-attempt HTTP timeout, in milliseconds. */
-  requestTimeoutMs: 10_000,
-  /** Visibility timeout of the webhooks queue, in seconds (covers one delivery attempt). */
-  visibilityTimeoutSec: 30,
-} as const;
+/** Lambda runtime of every function, locally (scripts/local/provision.ts) and on AWS (infra/). */
+export const LAMBDA_RUNTIME: 'nodejs22.x' = 'nodejs22.x';
 
 /**
  * The Lambda functions: entry file (bundled by esbuild) and limits, shared by local
@@ -74,6 +65,53 @@ export const FUNCTIONS = {
   api: { entry: 'functions/api/handler.ts', timeoutSec: 15, memoryMb: 256 },
   webhook: { entry: 'functions/webhook/handler.ts', timeoutSec: 30, memoryMb: 256 },
 } as const;
+
+/**
+ * AWS's advice for a queue that triggers a function: a visibility timeout of at least six times
+ * the function's timeout, so a batch retried by the event source mapping is not redelivered
+ * while an earlier invocation still holds it.
+ */
+export const QUEUE_TO_FUNCTION_TIMEOUT_RATIO = 6;
+
+/** Queue of webhook deliveries: retried with exponential backoff via message delays. */
+export const WEBHOOK = {
+  /** Delivery attempts before the outcome is recorded as failed. */
+  maxAttempts: 6,
+  /** Delay before the 2nd attempt, in seconds; doubled each time, capped at SQS's 900 s. */
+  firstRetryDelaySec: 10,
+  /** Per-attempt HTTP timeout, in milliseconds. */
+  requestTimeoutMs: 10_000,
+  /** Visibility timeout of the webhooks queue, in seconds: 6 x the delivery function's timeout. */
+  visibilityTimeoutSec: QUEUE_TO_FUNCTION_TIMEOUT_RATIO * FUNCTIONS.webhook.timeoutSec,
+  /**
+   * Receives before a webhook message moves to its DLQ. HTTP failures are retried by
+   * re-enqueueing with a delay, so this only counts crashes and lost bookkeeping.
+   */
+  maxReceiveCount: 5,
+  /** Messages the event source mapping hands one invocation of the delivery function (1..10). */
+  eventBatchSize: 10,
+} as const;
+
+/**
+ * CORS of the bucket, for browser uploads with a presigned PUT or POST (ETag exposed for multipart
+ * clients). Origins and max age are per-stage options on AWS (infra/options.ts); these defaults
+ * are what local provisioning uses.
+ */
+export const BUCKET_CORS = {
+  allowedMethods: ['GET', 'HEAD', 'POST', 'PUT'],
+  allowedHeaders: ['*'],
+  exposeHeaders: ['ETag'],
+  origins: ['*'],
+  maxAgeSec: 3000,
+} as const;
+
+/**
+ * Task names: lowercase letters, digits and dashes, starting with a letter, at most 64
+ * characters. The API's `task` field, ingest's `ferry-task` metadata and the worker's registry
+ * all check this one pattern.
+ */
+export const TASK_NAME_MAX_LENGTH = 64;
+export const TASK_NAME = new RegExp(`^[a-z][a-z0-9-]{0,${TASK_NAME_MAX_LENGTH - 1}}$`);
 
 /** Names of the resources when Ferry runs against a local emulator. AWS names come from SST. */
 export const LOCAL_RESOURCES = {

@@ -261,6 +261,59 @@ export class JobStore {
     };
   }
 
+  /**
+   * Marks a FAILED job as retried by `retryJobId` (`ferry retry`). Only once: a second retry of
+   * the same job gets JobStateConflictError carrying the job, whose `retriedAs` names the first.
+   * The status stays FAILED: final states never change.
+   */
+  markRetried(jobId: string, retryJobId: string): Promise<Job> {
+    return this.#update(
+      jobId,
+      { retriedAs: retryJobId },
+      [statusIs(JobStatus.Failed), { expression: 'attribute_not_exists(retriedAs)' }],
+      [JobStatus.Failed],
+    );
+  }
+
+  /** How many jobs are in `status` (counted through the status GSI, page by page). */
+  async countByStatus(status: JobStatus): Promise<number> {
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.#dynamo.send(
+        new QueryCommand({
+          TableName: this.#table,
+          IndexName: TABLE.statusIndex.name,
+          KeyConditionExpression: '#status = :status',
+          ExpressionAttributeNames: { '#status': TABLE.statusIndex.partitionKey },
+          ExpressionAttributeValues: { ':status': status },
+          Select: 'COUNT',
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      count += out.Count ?? 0;
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return count;
+  }
+
+  /** The oldest job in `status` (by creation), or undefined when there is none. */
+  async oldest(status: JobStatus): Promise<Job | undefined> {
+    const out = await this.#dynamo.send(
+      new QueryCommand({
+        TableName: this.#table,
+        IndexName: TABLE.statusIndex.name,
+        KeyConditionExpression: '#status = :status',
+        ExpressionAttributeNames: { '#status': TABLE.statusIndex.partitionKey },
+        ExpressionAttributeValues: { ':status': status },
+        ScanIndexForward: true,
+        Limit: 1,
+      }),
+    );
+    const item = out.Items?.[0];
+    return item ? fromItem(item) : undefined;
+  }
+
   async #update(
     jobId: string,
     changes: Changes,

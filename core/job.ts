@@ -95,4 +95,20 @@ export interface Job {
   metadata?: Record<string, string>;
   /** TTL, epoch seconds. */
   expiresAt: number;
+  /** The FAILED job this one re-runs (`ferry retry`); its own failures are in `history`. */
+  retryOf?: string;
+  /** On a FAILED job: the job that re-runs it. Set once, by `ferry retry`. */
+  retriedAs?: string;
+  /** Earlier attempts of this input, oldest first (carried from job to retry job). */
+  history?: JobAttemptRecord[];
+}
+
+/** How an earlier job of the same input ended, kept on the job that retries it. */
+export interface JobAttemptRecord {
+  jobId: string;
+  status: JobStatus;
+  error?: string;
+  errorCode?: string;
+  attempts: number;
+  finishedAt?: string;
 }

@@ -15,15 +15,27 @@ const ResourcesSchema = z.object({
   FERRY_DLQ_URL: z.url('must be the jobs dead-letter queue URL').optional(),
 });
 
-export interface Resources {
-  bucket: string;
-  table: string;
-  queueUrl: string;
+/** The resources by name; V is string at run time, a Pulumi Input in infra/. */
+export interface ResourceNames<V = string> {
+  bucket: V;
+  table: V;
+  queueUrl: V;
   /** Queue of webhook deliveries; absent where webhooks are not wired (e.g. the ingest function). */
-  webhookQueueUrl?: string;
+  webhookQueueUrl?: V | undefined;
   /** The jobs queue's dead-letter queue; the worker fails the jobs whose messages land there. */
-  dlqUrl?: string;
+  dlqUrl?: V | undefined;
 }
+
+export type Resources = ResourceNames<string>;
+
+/** The variable that carries each resource. */
+export const RESOURCE_ENV = {
+  bucket: 'FERRY_BUCKET',
+  table: 'FERRY_TABLE',
+  queueUrl: 'FERRY_QUEUE_URL',
+  webhookQueueUrl: 'FERRY_WEBHOOK_QUEUE_URL',
+  dlqUrl: 'FERRY_DLQ_URL',
+} as const satisfies Record<keyof Resources, string>;
 
 /** Reads the resource names from the environment; throws ConfigError naming each missing variable. */
 export function resourcesFromEnv(env: NodeJS.ProcessEnv = process.env): Resources {
@@ -37,4 +49,18 @@ export function resourcesFromEnv(env: NodeJS.ProcessEnv = process.env): Resource
     ...(e.FERRY_WEBHOOK_QUEUE_URL ? { webhookQueueUrl: e.FERRY_WEBHOOK_QUEUE_URL } : {}),
     ...(e.FERRY_DLQ_URL ? { dlqUrl: e.FERRY_DLQ_URL } : {}),
   };
+}
+
+/**
+ * The inverse of resourcesFromEnv(): the FERRY_* variables that name these resources (unset
+ * optional ones are left out). Local provisioning, `npm start`, the tests, the bench, the CLI
+ * and infra/ all build the variables here.
+ */
+export function resourcesToEnv<V>(r: ResourceNames<V>): Record<string, V> {
+  const env: Record<string, V> = {};
+  for (const key of Object.keys(RESOURCE_ENV) as Array<keyof Resources>) {
+    const value = r[key];
+    if (value !== undefined) env[RESOURCE_ENV[key]] = value;
+  }
+  return env;
 }

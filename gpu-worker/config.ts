@@ -1,87 +1,73 @@
 /**
  * @module gpu-worker/config
- * The worker's options: one documented schema, read from FERRY_* environment variables and
- * validated at start with a message naming each bad variable and its allowed range.
+ * The worker's options: one documented schema, read from FERRY_* environment variables with
+ * core/env.ts and validated at start with a message naming each bad variable, its value and its
+ * allowed range.
  */
 import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
 import { JOB, QUEUE } from '../core/config.ts';
+import { envBool, envEnum, envInt, envList, envNumber, readEnv } from '../core/env.ts';
 import { ConfigError } from '../core/errors.ts';
 
 const MiB = 1024 * 1024;
 const cores = availableParallelism();
-const list = z.string().transform((s) =>
-  s
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean),
-);
-const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const WorkerEnvSchema = z.object({
   /** Identifies this worker in job records and logs. @default <hostname>-<pid> */
   FERRY_WORKER_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
   /**
    * Inference threads, each with its own onnxruntime session set. On CPU one per core with one
-   * intra-op thread each measured fastest (PLATFORM-NOTES); on a GPU, 1-2 keep it busy.
+   * intra-op thread each measured fastest (docs/platform-notes.md); on a GPU, 1-2 keep it busy.
    * @default number of cores
    */
-  FERRY_INFERENCE_THREADS: z.coerce.number().int().min(1).max(64).default(cores),
+  FERRY_INFERENCE_THREADS: envInt(1, 64, 'threads').default(cores),
   /** onnxruntime intra-op threads per inference thread. @default 1 */
-  FERRY_INTRA_OP_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+  FERRY_INTRA_OP_THREADS: envInt(1, 64, 'threads').default(1),
   /**
    * Execution providers in order of preference; each is tried alone and the next is used when it
    * cannot load (an explicit, logged fallback: onnxruntime does not fall back by itself).
    * @default cuda,cpu
    */
-  FERRY_EXECUTION_PROVIDERS: list
-    .pipe(z.array(z.enum(['cuda', 'tensorrt', 'cpu'])).min(1))
+  FERRY_EXECUTION_PROVIDERS: envList()
+    .pipe(z.array(envEnum(['cuda', 'tensorrt', 'cpu'])).min(1, 'must name at least one provider'))
     .default(['cuda', 'cpu']),
   /**
    * Jobs held at once (claimed, downloading, waiting for or in inference, uploading). Above the
    * thread count so downloads and uploads of the next jobs overlap inference.
    * @default 2 x threads + 2
    */
-  FERRY_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).optional(),
+  FERRY_MAX_IN_FLIGHT: envInt(1, 1000, 'jobs').optional(),
   /** Largest input accepted, in bytes. @default 20 MiB */
-  FERRY_MAX_INPUT_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .default(20 * MiB),
+  FERRY_MAX_INPUT_BYTES: envInt(1, Number.MAX_SAFE_INTEGER, 'bytes').default(20 * MiB),
   /** Largest decoded image accepted, in pixels (decompression-bomb guard). @default 40 megapixels */
-  FERRY_MAX_INPUT_PIXELS: z.coerce.number().int().min(1).default(40_000_000),
+  FERRY_MAX_INPUT_PIXELS: envInt(1, Number.MAX_SAFE_INTEGER, 'pixels').default(40_000_000),
   /** Dynamic batching: most jobs in one inference call. 1 turns batching off. @default 1 */
-  FERRY_MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(256).default(1),
+  FERRY_MAX_BATCH_SIZE: envInt(1, 256, 'jobs').default(1),
   /** Dynamic batching: longest wait for a batch to fill, in ms. @default 5 */
-  FERRY_MAX_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(5),
+  FERRY_MAX_BATCH_WAIT_MS: envInt(0, 10_000, 'ms').default(5),
   /** Heartbeat period while a job runs, in seconds. @default JOB.heartbeatSec (20) */
-  FERRY_HEARTBEAT_SEC: z.coerce.number().min(0.2).max(300).default(JOB.heartbeatSec),
+  FERRY_HEARTBEAT_SEC: envNumber(0.2, 300, 'seconds').default(JOB.heartbeatSec),
   /**
    * Visibility the heartbeat sets, in seconds; also the job lease. Must exceed the heartbeat
    * period. @default QUEUE.visibilityTimeoutSec (60)
    */
-  FERRY_VISIBILITY_TIMEOUT_SEC: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(43_200)
-    .default(QUEUE.visibilityTimeoutSec),
+  FERRY_VISIBILITY_TIMEOUT_SEC: envInt(1, 43_200, 'seconds').default(QUEUE.visibilityTimeoutSec),
   /** Long-poll wait per receive, in seconds. @default QUEUE.receiveWaitTimeSec (20) */
-  FERRY_RECEIVE_WAIT_SEC: z.coerce.number().int().min(0).max(20).default(QUEUE.receiveWaitTimeSec),
+  FERRY_RECEIVE_WAIT_SEC: envInt(0, 20, 'seconds').default(QUEUE.receiveWaitTimeSec),
   /** Queue deliveries before a message goes to the DLQ; the last transient failure fails the job. */
-  FERRY_MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).default(QUEUE.maxReceiveCount),
+  FERRY_MAX_RECEIVE_COUNT: envInt(1, 1000, 'receives').default(QUEUE.maxReceiveCount),
   /** How often the dead-letter queue is checked for jobs to mark FAILED, in seconds. @default 60 */
-  FERRY_DLQ_SWEEP_SEC: z.coerce.number().min(0.2).max(3600).default(60),
+  FERRY_DLQ_SWEEP_SEC: envNumber(0.2, 3600, 'seconds').default(60),
   /** On SIGTERM, how long in-flight jobs may finish before they are released, in seconds. @default 30 */
-  FERRY_SHUTDOWN_GRACE_SEC: z.coerce.number().min(0).max(3600).default(30),
+  FERRY_SHUTDOWN_GRACE_SEC: envNumber(0, 3600, 'seconds').default(30),
   /** Port of the health and metrics endpoint (0 = any free port). @default 9400 */
-  FERRY_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).default(9400),
+  FERRY_HEALTH_PORT: envInt(0, 65_535).default(9400),
   /** Extra task modules (paths or package names), each default-exporting a TaskDefinition. */
-  FERRY_TASK_MODULES: list.default([]),
+  FERRY_TASK_MODULES: envList().default([]),
   /** Turn ECS task scale-in protection on while jobs are held (when ECS_AGENT_URI is set). @default true */
-  FERRY_TASK_PROTECTION: bool.default(true),
-  FERRY_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  FERRY_TASK_PROTECTION: envBool().default(true),
+  FERRY_LOG_LEVEL: envEnum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 
 export type WorkerEnv = z.input<typeof WorkerEnvSchema>;
@@ -109,9 +95,7 @@ export interface WorkerConfig {
 }
 
 export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const parsed = WorkerEnvSchema.safeParse(env);
-  if (!parsed.success) throw ConfigError.fromZod(parsed.error);
-  const e = parsed.data;
+  const e = readEnv(WorkerEnvSchema, env);
   if (e.FERRY_HEARTBEAT_SEC >= e.FERRY_VISIBILITY_TIMEOUT_SEC) {
     throw new ConfigError(
       `Invalid configuration:\n  FERRY_HEARTBEAT_SEC: ${e.FERRY_HEARTBEAT_SEC} must be below FERRY_VISIBILITY_TIMEOUT_SEC (${e.FERRY_VISIBILITY_TIMEOUT_SEC}), or jobs reappear while they run`,

@@ -80,7 +80,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     const all = Promise.allSettled([...this.#inFlight]);
     const grace = new Promise<'timeout'>((r) => setTimeout(r, this.#o.shutdownGraceMs, 'timeout').unref());
     if ((await Promise.race([all, grace])) === 'timeout') {
-      this.#o.log.warn({ inFlight: this.#inFlight.size }, 'grace period over; releasing in-flight jobs');
+      this.#o.log.warn('grace period over; releasing in-flight jobs', { inFlight: this.#inFlight.size });
       this.#release.abort();
       await all;
     }
@@ -106,7 +106,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         if (this.stopping) break;
         failures++;
         this.emit('error', error);
-        this.#o.log.error({ err: error, failures }, 'receive failed; backing off');
+        this.#o.log.error('receive failed; backing off', { err: error, failures });
         await sleep(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)), this.#stopPolling.signal);
         continue;
       }
@@ -147,7 +147,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         }),
       )
       .catch((error: unknown) =>
-        this.#o.log.warn({ err: error }, 'could not release messages received while stopping'),
+        this.#o.log.warn('could not release messages received while stopping', { err: error }),
       );
   }
 
@@ -162,7 +162,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         (error: unknown) => {
           // Only infrastructure errors reach here (e.g. the table unreachable while claiming):
           // the message stays in the queue and comes back after its visibility timeout.
-          this.#o.log.error({ err: error, messageId: message.MessageId }, 'message processing failed');
+          this.#o.log.error('message processing failed', { err: error, messageId: message.MessageId });
           this.emit('error', error);
         },
       )

@@ -46,7 +46,7 @@ export function startDeadLetterSweeper(options: DeadLetterSweeperOptions): { sto
           await failDeadLetter(options, parseJobMessage(message.Body)?.jobId);
       }
     } catch (error) {
-      options.log.warn({ err: error }, 'dead-letter sweep failed; will retry');
+      options.log.warn('dead-letter sweep failed; will retry', { err: error });
     } finally {
       running = false;
     }
@@ -63,7 +63,7 @@ async function failDeadLetter(options: DeadLetterSweeperOptions, jobId: string |
       error: `The job was moved to the dead-letter queue after ${options.maxReceiveCount} deliveries without finishing; the worker may have crashed while running it.`,
       errorCode: 'DEAD_LETTERED',
     });
-    options.log.error({ jobId }, 'job failed: dead-lettered');
+    options.log.error('job failed: dead-lettered', { jobId });
     await options.onFailed(job);
   } catch (error) {
     // Already final (e.g. failed by the runner on its last delivery), or gone: nothing to do.

@@ -64,10 +64,10 @@ export class JobRunner {
     const receiptHandle = message.ReceiptHandle ?? '';
     const parsed = parseJobMessage(message.Body);
     if (!parsed) {
-      d.log.error(
-        { messageId: message.MessageId, body: message.Body?.slice(0, 200) },
-        'not a job message; deleting',
-      );
+      d.log.error('not a job message; deleting', {
+        messageId: message.MessageId,
+        body: message.Body?.slice(0, 200),
+      });
       await this.#delete(receiptHandle);
       return { outcome: 'skipped', reason: 'malformed message' };
     }
@@ -80,7 +80,7 @@ export class JobRunner {
     } catch (error) {
       return this.#notClaimed(error, parsed, receiptHandle, log);
     }
-    log.info({ attempt: job.attempts }, 'job claimed');
+    log.info('job claimed', { attempt: job.attempts });
 
     const heartbeat = startHeartbeat(
       {
@@ -90,7 +90,7 @@ export class JobRunner {
         workerId: d.config.workerId,
         periodMs: d.config.heartbeatMs,
         visibilityTimeoutSec: d.config.visibilityTimeoutSec,
-        onError: (error) => log.warn({ err: error }, 'heartbeat failed; will retry'),
+        onError: (error) => log.warn('heartbeat failed; will retry', { err: error }),
       },
       job.jobId,
       receiptHandle,
@@ -115,10 +115,11 @@ export class JobRunner {
         executionProvider: inference.executionProvider,
       });
       await this.#finish(done, receiptHandle);
-      log.info(
-        { timings, executionProvider: inference.executionProvider, batchSize: inference.batchSize },
-        'job succeeded',
-      );
+      log.info('job succeeded', {
+        timings,
+        executionProvider: inference.executionProvider,
+        batchSize: inference.batchSize,
+      });
       return { outcome: 'succeeded', job: done, inference };
     } catch (error) {
       heartbeat.stop();
@@ -140,10 +141,10 @@ export class JobRunner {
     }
     if (error instanceof JobStateConflictError) {
       // Final, or RUNNING under another worker's live lease: this message is a duplicate.
-      log.info(
-        { status: error.current.status, holder: error.current.workerId },
-        'job not claimable; deleting duplicate message',
-      );
+      log.info('job not claimable; deleting duplicate message', {
+        status: error.current.status,
+        holder: error.current.workerId,
+      });
       await this.#delete(receiptHandle);
       return { outcome: 'skipped', jobId: msg.jobId, reason: `job is ${error.current.status}` };
     }
@@ -162,7 +163,7 @@ export class JobRunner {
     const receiptHandle = message.ReceiptHandle ?? '';
     if (error instanceof JobStateConflictError) {
       // Canceled (or taken over) while running: the result, if any, is discarded.
-      log.info({ status: error.current.status }, 'job changed under us; stopping');
+      log.info('job changed under us; stopping', { status: error.current.status });
       if (isFinal(error.current.status)) await this.#delete(receiptHandle);
       return { outcome: 'skipped', jobId: job.jobId, reason: `job became ${error.current.status}` };
     }
@@ -174,7 +175,7 @@ export class JobRunner {
     if (error instanceof InvalidInputError || error instanceof JobRejectedError) {
       const failed = await this.#fail(job, error.message, error.code, timings);
       await this.#finish(failed, receiptHandle);
-      log.warn({ errorCode: error.code, error: error.message }, 'job failed: bad input');
+      log.warn('job failed: bad input', { errorCode: error.code, error: error.message });
       return { outcome: 'failed', job: failed };
     }
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
@@ -184,13 +185,13 @@ export class JobRunner {
       await this.notifyWebhook(failed);
       // The message is left to reappear once more, when SQS moves it to the dead-letter queue.
       await this.#changeVisibility(receiptHandle, 0);
-      log.error({ err: error, receiveCount }, 'job failed: retries exhausted; message goes to the DLQ');
+      log.error('job failed: retries exhausted; message goes to the DLQ', { err: error, receiveCount });
       return { outcome: 'failed', job: failed };
     }
     const delaySec = backoffSec(receiveCount);
     await d.jobs.releaseLease(job.jobId, d.config.workerId).catch(() => {});
     await this.#changeVisibility(receiptHandle, delaySec);
-    log.warn({ err: error, receiveCount, delaySec }, 'transient failure; retrying later');
+    log.warn('transient failure; retrying later', { err: error, receiveCount, delaySec });
     return { outcome: 'retry', jobId: job.jobId, error, delaySec };
   }
 

@@ -1,11 +1,24 @@
 /**
  * @module gpu-worker/logger
- * Structured JSON logs (pino). Every job line carries jobId and key.
+ * Structured JSON logs (pino) in Ferry's one logging shape (core/log.ts: message first, then
+ * fields). Every job line carries jobId and key; errors go under `err` (pino's serializer).
  */
 import { pino } from 'pino';
+import type { Log, LogFields } from '../core/log.ts';
 
-export type Logger = pino.Logger;
+export type Logger = Log;
+
+/** Wraps a pino logger in the core/log.ts shape. */
+export function pinoLog(p: pino.Logger): Log {
+  return {
+    debug: (message, fields?: LogFields) => p.debug(fields ?? {}, message),
+    info: (message, fields?: LogFields) => p.info(fields ?? {}, message),
+    warn: (message, fields?: LogFields) => p.warn(fields ?? {}, message),
+    error: (message, fields?: LogFields) => p.error(fields ?? {}, message),
+    child: (fields) => pinoLog(p.child(fields)),
+  };
+}
 
 export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'ferry-worker' } });
+  return pinoLog(pino({ level, base: { service: 'ferry-worker' } }));
 }

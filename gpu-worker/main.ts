@@ -17,6 +17,7 @@ import { JobRunner } from './job-runner.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { TaskProtection } from './task-protection.ts';
+import { readTaskOptions } from './tasks/registry.ts';
 
 /** Set once the worker is running; until then a signal just ends the process (nothing is held). */
 let shutdown: ((signal: string) => Promise<void>) | undefined;
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
     intraOpThreads: config.intraOpThreads,
     executionProviders: config.executionProviders,
     taskModules: config.taskModules,
+    taskOptions: readTaskOptions(),
     maxBatchSize: config.maxBatchSize,
     maxBatchWaitMs: config.maxBatchWaitMs,
     limits: { maxInputBytes: config.maxInputBytes, maxInputPixels: config.maxInputPixels },
@@ -48,11 +50,11 @@ async function main(): Promise<void> {
   const info = await pool.start();
   if (info.fallbackFrom) {
     log.warn(
-      { preferred: info.fallbackFrom, using: info.executionProvider, reason: info.fallbackReason },
       `execution provider ${info.fallbackFrom} unavailable; falling back to ${info.executionProvider}`,
+      { preferred: info.fallbackFrom, using: info.executionProvider, reason: info.fallbackReason },
     );
   }
-  pool.on('threadExit', (error) => log.error({ err: error }, 'inference thread exited; restarting it'));
+  pool.on('threadExit', (error) => log.error('inference thread exited; restarting it', { err: error }));
 
   const jobs = new JobStore({ dynamo: aws.dynamo, table: resources.table });
   const runner = new JobRunner({
@@ -121,11 +123,11 @@ async function main(): Promise<void> {
   let stopping = false;
   shutdown = async (signal: string) => {
     if (stopping) {
-      log.warn({ signal }, 'second signal; exiting now');
+      log.warn('second signal; exiting now', { signal });
       process.exit(1);
     }
     stopping = true;
-    log.info({ signal, inFlight: consumer.inFlight }, 'shutting down');
+    log.info('shutting down', { signal, inFlight: consumer.inFlight });
     sweeper?.stop();
     await consumer.stop();
     protection.update(0);
@@ -134,19 +136,16 @@ async function main(): Promise<void> {
     log.info('stopped');
     process.exit(0);
   };
-  log.info(
-    {
-      healthPort: (server.address() as AddressInfo).port,
-      tasks: info.tasks,
-      executionProvider: info.executionProvider,
-      threads: config.inferenceThreads,
-      intraOpThreads: config.intraOpThreads,
-      maxInFlight: config.maxInFlight,
-      maxBatchSize: config.maxBatchSize,
-      loadMs: Math.round(performance.now() - started),
-    },
-    'worker ready',
-  );
+  log.info('worker ready', {
+    healthPort: (server.address() as AddressInfo).port,
+    tasks: info.tasks,
+    executionProvider: info.executionProvider,
+    threads: config.inferenceThreads,
+    intraOpThreads: config.intraOpThreads,
+    maxInFlight: config.maxInFlight,
+    maxBatchSize: config.maxBatchSize,
+    loadMs: Math.round(performance.now() - started),
+  });
 }
 
 main().catch((error: unknown) => {

@@ -44,9 +44,9 @@ export class TaskProtection {
         signal: AbortSignal.timeout(5000),
       });
       if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
-      this.#log.debug({ enabled }, 'task scale-in protection set');
+      this.#log.debug('task scale-in protection set', { enabled });
     } catch (error) {
-      this.#log.warn({ err: error, enabled }, 'could not set ECS task scale-in protection');
+      this.#log.warn('could not set ECS task scale-in protection', { err: error, enabled });
     }
   }
 }

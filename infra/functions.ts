@@ -3,6 +3,7 @@
  * What the three Lambda functions share: runtime, architecture, log retention and format, and
  * a role that only Lambda may assume.
  */
+import { resourcesToEnv } from '../core/resources.ts';
 import { assumeRolePolicy } from './iam.ts';
 import { type FunctionsOptions, sstRetention } from './options.ts';
 import type { Queues } from './queues.ts';
@@ -13,11 +14,11 @@ import type { Storage } from './storage.ts';
  * queue), whether or not the function itself uses all three.
  */
 export function resourceEnvironment(storage: Storage, queues: Queues): Record<string, $util.Input<string>> {
-  return {
-    FERRY_BUCKET: storage.bucket.name,
-    FERRY_TABLE: storage.table.name,
-    FERRY_QUEUE_URL: queues.jobs.url,
-  };
+  return resourcesToEnv({
+    bucket: storage.bucket.name,
+    table: storage.table.name,
+    queueUrl: queues.jobs.url,
+  });
 }
 
 /**

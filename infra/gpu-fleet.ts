@@ -7,7 +7,9 @@
  */
 import {
   assumeRolePolicy,
+  clusterContainerInstancesArn,
   clusterTasksArn,
+  instanceStatements,
   policyDocument,
   scoped,
   workerExecutionStatements,
@@ -35,9 +37,6 @@ export interface GpuFleetInput {
   queues: Queues;
   options: GpuFleetOptions;
 }
-
-/** AWS's policy for the ECS agent on a container instance (register, poll, pull, log). */
-const ECS_INSTANCE_POLICY = 'service-role/AmazonEC2ContainerServiceforEC2Role';
 
 export function createGpuFleet({ network, storage, queues, options: o }: GpuFleetInput): GpuFleet {
   const prefix = `${$app.name}-${$app.stage}`.toLowerCase();
@@ -96,15 +95,24 @@ export function createGpuFleet({ network, storage, queues, options: o }: GpuFlee
   // --- Container instances: role, launch template, Auto Scaling group, capacity provider ---
   const instanceRole = new aws.iam.Role('GpuInstanceRole', {
     assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com'),
-    description: 'Ferry GPU container instances: ECS agent only (tasks get their own role)',
+    description: 'Ferry GPU container instances: ECS agent for this cluster, this repository and log group',
   });
-  new aws.iam.RolePolicyAttachment('GpuInstanceRoleEcs', {
-    role: instanceRole.name,
-    policyArn: $interpolate`arn:${partition}:iam::aws:policy/${ECS_INSTANCE_POLICY}`,
+  // Not AWS's managed AmazonEC2ContainerServiceforEC2Role: it may pull any repository and write
+  // any log group in the account. Tasks get their own roles.
+  new aws.iam.RolePolicy('GpuInstancePolicy', {
+    role: instanceRole.id,
+    policy: $resolve({
+      clusterArn: cluster.arn,
+      containerInstancesArn: $resolve({ partition, region, accountId, clusterName: cluster.name }).apply(
+        clusterContainerInstancesArn,
+      ),
+      repositoryArn: repository.arn,
+      logGroupArn: logGroup.arn,
+    }).apply((arns) => JSON.stringify(policyDocument(scoped('GpuInstanceRole', instanceStatements(arns))))),
   });
   const instanceProfile = new aws.iam.InstanceProfile('GpuInstanceProfile', { role: instanceRole.name });
 
-  const imageId = aws.ssm.getParameterOutput({ name: o.amiSsmParameter }).insecureValue;
+  const imageId = o.amiId ?? aws.ssm.getParameterOutput({ name: o.amiSsmParameter }).insecureValue;
   const launchTemplate = new aws.ec2.LaunchTemplate('GpuLaunchTemplate', {
     namePrefix: `${prefix}-gpu-`,
     description: 'Ferry GPU worker instances (ECS GPU-optimised AMI)',
@@ -112,7 +120,9 @@ export function createGpuFleet({ network, storage, queues, options: o }: GpuFlee
     iamInstanceProfile: { arn: instanceProfile.arn },
     vpcSecurityGroupIds: [network.workerSecurityGroup.id],
     userData: cluster.name.apply((clusterName) =>
-      Buffer.from(userDataScript({ clusterName, stopTimeoutSec: o.stopTimeoutSec })).toString('base64'),
+      Buffer.from(
+        userDataScript({ clusterName, stopTimeoutSec: o.stopTimeoutSec, warmPool: o.warmPoolSize > 0 }),
+      ).toString('base64'),
     ),
     // IMDSv2 only, one hop: containers cannot reach instance metadata (and the instance role).
     metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1 },
@@ -122,6 +132,9 @@ export function createGpuFleet({ network, storage, queues, options: o }: GpuFlee
         ebs: {
           volumeSize: o.rootVolumeGiB,
           volumeType: 'gp3',
+          // Cold start writes and decompresses the multi-GB image here: above gp3's 125 MiB/s.
+          throughput: o.rootVolumeThroughputMiBps,
+          iops: o.rootVolumeIops,
           encrypted: 'true',
           deleteOnTermination: 'true',
         },
@@ -144,8 +157,27 @@ export function createGpuFleet({ network, storage, queues, options: o }: GpuFlee
       vpcZoneIdentifiers: network.privateSubnets,
       // Required by managed termination protection: ECS lifts protection only from empty instances.
       protectFromScaleIn: true,
-      capacityRebalance: o.spot,
+      // Off even on Spot: rebalancing launches a replacement and terminates the old instance on
+      // a rebalance hint, beside scale-in protection that keeps it for its job; ECS Spot draining
+      // handles the real 2-minute interruption notice.
+      capacityRebalance: false,
       defaultInstanceWarmup: o.instanceWarmupSec,
+      // Free one-minute group metrics: infra/scaling.ts divides the backlog by in-service instances.
+      enabledMetrics: ['GroupInServiceInstances', 'GroupPendingInstances', 'GroupDesiredCapacity'],
+      metricsGranularity: '1Minute',
+      // Removable stages delete the group with its (scale-in protected) instances instead of
+      // waiting for them, the classic cause of a hanging `sst remove`.
+      forceDelete: !retain,
+      forceDeleteWarmPool: !retain,
+      ...(o.warmPoolSize > 0
+        ? {
+            warmPool: {
+              poolState: 'Stopped',
+              minSize: o.warmPoolSize,
+              maxGroupPreparedCapacity: o.warmPoolSize,
+            },
+          }
+        : {}),
       mixedInstancesPolicy: {
         launchTemplate: {
           launchTemplateSpecification: { launchTemplateId: launchTemplate.id, version: '$Latest' },
@@ -282,6 +314,8 @@ export function createGpuFleet({ network, storage, queues, options: o }: GpuFlee
       enableEcsManagedTags: true,
       propagateTags: 'SERVICE',
       waitForSteadyState: false,
+      // Removable stages delete the service without first waiting for its tasks to drain.
+      forceDelete: !retain,
     },
     { ignoreChanges: ['desiredCount'], dependsOn: [clusterCapacityProviders] },
   );

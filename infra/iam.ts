@@ -31,7 +31,11 @@ export interface PolicyDocument {
 }
 
 /** Actions that accept no narrower resource than "*" (AWS gives them no resource-level permissions). */
-export const WILDCARD_ONLY_ACTIONS: readonly string[] = ['ecr:GetAuthorizationToken'];
+export const WILDCARD_ONLY_ACTIONS: readonly string[] = [
+  'ecr:GetAuthorizationToken',
+  'ecs:DiscoverPollEndpoint',
+  'ec2:DescribeTags',
+];
 
 /** ARN pattern of every object under a key prefix (e.g. "uploads/"). */
 export function objectsUnder(bucketArn: string, prefix: string): string {
@@ -51,6 +55,16 @@ export function clusterTasksArn(a: {
   clusterName: string;
 }): string {
   return `arn:${a.partition}:ecs:${a.region}:${a.accountId}:task/${a.clusterName}/*`;
+}
+
+/** ARN pattern of the container instances of one ECS cluster (the ECS agent's own calls). */
+export function clusterContainerInstancesArn(a: {
+  partition: string;
+  region: string;
+  accountId: string;
+  clusterName: string;
+}): string {
+  return `arn:${a.partition}:ecs:${a.region}:${a.accountId}:container-instance/${a.clusterName}/*`;
 }
 
 function allow(sid: string, actions: string[], resources: string[]): Statement {
@@ -164,6 +178,43 @@ export function workerExecutionStatements(a: WorkerExecutionArns): Statement[] {
       [a.repositoryArn],
     ),
     allow('WriteWorkerLogs', ['logs:CreateLogStream', 'logs:PutLogEvents'], [`${a.logGroupArn}:*`]),
+  ];
+}
+
+export interface InstanceArns {
+  clusterArn: string;
+  /** ARN pattern of the cluster's container instances, from clusterContainerInstancesArn(). */
+  containerInstancesArn: string;
+  repositoryArn: string;
+  logGroupArn: string;
+}
+
+/**
+ * GPU container instance role (the ECS agent and the awslogs driver on the instance): what AWS's
+ * managed AmazonEC2ContainerServiceforEC2Role grants, narrowed to this cluster, the worker's
+ * repository and its log group.
+ */
+export function instanceStatements(a: InstanceArns): Statement[] {
+  return [
+    allow('DiscoverEcs', ['ecs:DiscoverPollEndpoint', 'ec2:DescribeTags'], ['*']),
+    allow(
+      'JoinCluster',
+      [
+        'ecs:RegisterContainerInstance',
+        'ecs:DeregisterContainerInstance',
+        'ecs:UpdateContainerInstancesState',
+        'ecs:SubmitAttachmentStateChanges',
+        'ecs:SubmitContainerStateChange',
+        'ecs:SubmitTaskStateChange',
+      ],
+      [a.clusterArn],
+    ),
+    allow(
+      'AgentSession',
+      ['ecs:Poll', 'ecs:StartTelemetrySession', 'ecs:TagResource'],
+      [a.containerInstancesArn],
+    ),
+    ...workerExecutionStatements(a),
   ];
 }
 

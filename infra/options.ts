@@ -1,11 +1,13 @@
 /**
  * @module infra/options
  * Every setting of the AWS stack in one place: one options interface per component (TSDoc gives
- * the unit and default), the defaults, the per-stage overrides and the validation. Pure: no SST or
- * Pulumi globals, so tests import it directly. Shared facts (prefixes, queue timings, schema)
+ * the unit and default), the defaults and the per-stage overrides; the checks are in
+ * options-check.ts, the GPU instance table in instance-types.ts. Pure: no SST or Pulumi globals,
+ * so tests import it directly. Shared facts (prefixes, queue timings, schema)
  * are NOT options: they come from core/config.ts and are the same locally and on AWS.
  */
-import { FUNCTIONS, JOB, WEBHOOK } from '../core/config.ts';
+import { BUCKET_CORS, FUNCTIONS, JOB, LAMBDA_RUNTIME, WEBHOOK } from '../core/config.ts';
+import { validateOptions } from './options-check.ts';
 
 /** Retention values CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -49,8 +51,8 @@ export interface StorageOptions {
 /** Settings shared by the three Lambda functions (ingest, API, webhook). */
 export interface FunctionsOptions {
   /**
-   * Lambda runtime.
-   * @default "nodejs22.x"
+   * Lambda runtime; local provisioning uses the default.
+   * @default LAMBDA_RUNTIME ("nodejs22.x", core/config.ts)
    */
   runtime: 'nodejs22.x' | 'nodejs24.x';
   /** CPU architecture; arm64 (Graviton) is about 20% cheaper per GB-second. @default "arm64" */
@@ -89,18 +91,19 @@ export interface ApiOptions {
 /** Webhook delivery: the webhooks queue, its DLQ and the delivery function (infra/webhooks.ts). */
 export interface WebhookOptions {
   /**
-   * Lambda timeout, in seconds. Must not exceed the webhooks queue's visibility timeout
-   * (WEBHOOK.visibilityTimeoutSec in core/config.ts), or Lambda refuses the event source mapping.
+   * Lambda timeout, in seconds. At most a sixth of the webhooks queue's visibility timeout
+   * (WEBHOOK.visibilityTimeoutSec in core/config.ts), as AWS advises for a queue-triggered function.
    * @default FUNCTIONS.webhook.timeoutSec
    */
   timeoutSec: number;
   /** Lambda memory, in MB. @default FUNCTIONS.webhook.memoryMb */
   memoryMb: number;
-  /** Messages handed to one invocation (1..10). @default 10 */
+  /** Messages handed to one invocation (1..10). @default WEBHOOK.eventBatchSize (10) */
   batchSize: number;
   /**
    * Receives before a webhook message moves to its DLQ. HTTP failures are retried by
-   * re-enqueueing with a delay, so this only counts crashes and lost bookkeeping. @default 5
+   * re-enqueueing with a delay, so this only counts crashes and lost bookkeeping.
+   * @default WEBHOOK.maxReceiveCount (5), the same as locally
    */
   maxReceiveCount: number;
 }
@@ -156,6 +159,23 @@ export interface GpuFleetOptions {
    */
   rootVolumeGiB: number;
   /**
+   * Root volume throughput, in MiB/s (gp3: 125 included, up to 1000). Image layers are written
+   * and decompressed here on every cold start. @default 500
+   */
+  rootVolumeThroughputMiBps: number;
+  /** Root volume IOPS (gp3: 3000 included, at least throughput x 4). @default 3000 */
+  rootVolumeIops: number;
+  /**
+   * Stopped instances kept ready in an Auto Scaling warm pool (boot and ECS agent already done;
+   * billed for their EBS only). 0: no warm pool. @default 0
+   */
+  warmPoolSize: number;
+  /**
+   * A pre-baked AMI id (the ECS GPU AMI with the worker image already pulled) used instead of
+   * amiSsmParameter; cuts the image pull from a cold start. @default undefined
+   */
+  amiId: string | undefined;
+  /**
    * SSM parameter holding the ECS GPU-optimised AMI id. Resolved at deploy time: a new AMI
    * reaches instances launched after the next deploy.
    * @default "/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id"
@@ -181,21 +201,39 @@ export interface GpuFleetOptions {
   containerInsights: boolean;
 }
 
-/** Backlog-driven scaling of the worker service, to and from zero (infra/scaling.ts). */
+/**
+ * Scaling of the worker service, fast to start and slow to stop (infra/scaling.ts; the reasoning
+ * and the arithmetic are in infra/scaling-plan.ts).
+ */
 export interface ScalingOptions {
   /**
-   * Messages (waiting + in flight) one worker is expected to keep up with. Desired workers =
-   * ceil(backlog / this), capped at GpuFleetOptions.maxWorkers. Lower means more parallelism
-   * and more instance starts. @default 20
+   * Jobs one worker completes per second, measured (`npm run bench`, pipeline row, on the
+   * instance type you deploy). With acceptableWaitSec it sets the backlog one worker is left
+   * with: targetBacklogPerWorker = floor(workerThroughputPerSec x acceptableWaitSec).
+   * @default 4.28 (the CPU pipeline on 2 cores, README Performance: a floor for a GPU worker)
    */
-  targetBacklogPerWorker: number;
+  workerThroughputPerSec: number;
+  /**
+   * Seconds a job may wait for a worker before another one is worth starting. Below one cold
+   * start (about 5 minutes) a new worker arrives too late to help.
+   * @default 300
+   */
+  acceptableWaitSec: number;
+  /** Seconds after a scale-out before the next scale-out may act. @default 60 */
+  scaleOutCooldownSec: number;
+  /**
+   * Consecutive minutes with more workers than the backlog needs before one scale-in step (to
+   * the needed count, never below one while jobs are queued or running). @default 10
+   */
+  scaleInMinutes: number;
+  /** Seconds after a scale-in before the next scale-in may act. @default 300 */
+  scaleInCooldownSec: number;
   /**
    * Minutes the jobs queue must be completely empty (nothing waiting, nothing in flight)
-   * before the service scales to zero tasks; the instances follow. @default 15
+   * before the service scales to zero tasks; the instances follow 15 minutes later (ECS
+   * managed scaling). Idle tail: infra/scaling-plan.ts idleTailMinutes(). @default 5
    */
   scaleInIdleMinutes: number;
-  /** Seconds after a scaling step before the next one may act. @default 60 */
-  cooldownSec: number;
 }
 
 /** Operational alarms (infra/alarms.ts). */
@@ -237,12 +275,12 @@ export function defaultOptions(stage: string): FerryOptions {
       uploadsRetentionDays: 7,
       resultsRetentionDays: JOB.retentionDays,
       abortIncompleteUploadAfterDays: 1,
-      corsOrigins: ['*'],
-      corsMaxAgeSec: 3000,
+      corsOrigins: [...BUCKET_CORS.origins],
+      corsMaxAgeSec: BUCKET_CORS.maxAgeSec,
       versioning: false,
       tableDeletionProtection: production,
     },
-    functions: { runtime: 'nodejs22.x', architecture: 'arm64', logRetentionDays: 30 },
+    functions: { runtime: LAMBDA_RUNTIME, architecture: 'arm64', logRetentionDays: 30 },
     ingest: { timeoutSec: FUNCTIONS.ingest.timeoutSec, memoryMb: FUNCTIONS.ingest.memoryMb },
     api: {
       timeoutSec: FUNCTIONS.api.timeoutSec,
@@ -255,8 +293,8 @@ export function defaultOptions(stage: string): FerryOptions {
     webhooks: {
       timeoutSec: FUNCTIONS.webhook.timeoutSec,
       memoryMb: FUNCTIONS.webhook.memoryMb,
-      batchSize: 10,
-      maxReceiveCount: 5,
+      batchSize: WEBHOOK.eventBatchSize,
+      maxReceiveCount: WEBHOOK.maxReceiveCount,
     },
     network: { egress: production ? 'nat-gateway' : 'nat-instance', azCount: 2 },
     gpuFleet: {
@@ -266,6 +304,10 @@ export function defaultOptions(stage: string): FerryOptions {
       taskCpuUnits: 2048,
       taskMemoryReservationMiB: 8192,
       rootVolumeGiB: 60,
+      rootVolumeThroughputMiBps: 500,
+      rootVolumeIops: 3000,
+      warmPoolSize: 0,
+      amiId: undefined,
       amiSsmParameter: '/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id',
       imageTag: 'latest',
       executionProviders: 'cuda,cpu',
@@ -275,7 +317,14 @@ export function defaultOptions(stage: string): FerryOptions {
       environment: {},
       containerInsights: false,
     },
-    scaling: { targetBacklogPerWorker: 20, scaleInIdleMinutes: 15, cooldownSec: 60 },
+    scaling: {
+      workerThroughputPerSec: 4.28,
+      acceptableWaitSec: 300,
+      scaleOutCooldownSec: 60,
+      scaleInMinutes: 10,
+      scaleInCooldownSec: 300,
+      scaleInIdleMinutes: 5,
+    },
     alarms: { email: undefined, oldestJobAgeSec: 900 },
   };
 }
@@ -290,20 +339,6 @@ export const STAGE_OVERRIDES: Readonly<Record<string, FerryOptionsOverrides>> = 
     storage: {},
   },
 };
-
-/** A setting outside its allowed range; the message names the field, the value and the fix. */
-export class InfraOptionsError extends Error {
-  readonly code = 'FERRY_INFRA_OPTIONS';
-  /** The option's path, e.g. "gpuFleet.maxWorkers". */
-  readonly field: string;
-  readonly value: unknown;
-  constructor(field: string, value: unknown, expected: string) {
-    super(`infra option ${field} = ${JSON.stringify(value)} is invalid: ${expected}`);
-    this.name = 'InfraOptionsError';
-    this.field = field;
-    this.value = value;
-  }
-}
 
 /** Defaults, then the stage's overrides, validated. Throws InfraOptionsError on a bad value. */
 export function resolveOptions(
@@ -324,190 +359,6 @@ export function resolveOptions(
   };
   validateOptions(merged);
   return merged;
-}
-
-/**
- * GPU families the x86_64 ECS GPU AMI drives (NVIDIA, CUDA). Excluded on purpose: g4ad (AMD)
- * and g5g (Arm), which need another AMI and worker image.
- */
-export const GPU_FAMILIES = [
-  'g4dn',
-  'g5',
-  'g6',
-  'g6e',
-  'gr6',
-  'p3',
-  'p3dn',
-  'p4d',
-  'p4de',
-  'p5',
-  'p5e',
-  'p5en',
-];
-
-/** vCPUs and memory (GiB) by size for the single-GPU sizes of g4dn, g5 and g6; g6e has twice the memory. */
-const SIZES: Readonly<Record<string, { vcpu: number; memoryGiB: number }>> = {
-  xlarge: { vcpu: 4, memoryGiB: 16 },
-  '2xlarge': { vcpu: 8, memoryGiB: 32 },
-  '4xlarge': { vcpu: 16, memoryGiB: 64 },
-  '8xlarge': { vcpu: 32, memoryGiB: 128 },
-  '16xlarge': { vcpu: 64, memoryGiB: 256 },
-};
-
-/** vCPUs and memory of a known single-GPU instance type, or undefined when this table does not know it. */
-export function instanceShape(instanceType: string): { vcpu: number; memoryGiB: number } | undefined {
-  const [family = '', size = ''] = instanceType.split('.');
-  const shape = ['g4dn', 'g5', 'g6', 'g6e'].includes(family) ? SIZES[size] : undefined;
-  if (!shape) return undefined;
-  return family === 'g6e' ? { vcpu: shape.vcpu, memoryGiB: shape.memoryGiB * 2 } : shape;
-}
-
-/**
- * Share of an instance's memory the ECS agent offers to tasks (the OS, agent and NVIDIA
- * driver keep the rest); conservative, so a task that passes here is placeable.
- */
-const ECS_AVAILABLE_MEMORY_SHARE = 0.9;
-
-function check(ok: boolean, field: string, value: unknown, expected: string): void {
-  if (!ok) throw new InfraOptionsError(field, value, expected);
-}
-
-function checkInt(field: string, value: number, min: number, max: number, unit: string): void {
-  check(
-    Number.isInteger(value) && value >= min && value <= max,
-    field,
-    value,
-    `must be an integer ${min}..${max} ${unit}`,
-  );
-}
-
-function checkRetention(field: string, days: number): void {
-  check(
-    (LOG_RETENTION_DAYS as readonly number[]).includes(days),
-    field,
-    days,
-    `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
-  );
-}
-
-function checkOrigins(field: string, origins: string[]): void {
-  check(origins.length > 0, field, origins, 'must list at least one origin, or ["*"]');
-  for (const origin of origins) {
-    check(
-      origin === '*' || /^https?:\/\/[^/\s]+$/.test(origin),
-      field,
-      origin,
-      'each origin must be "*" or scheme://host[:port] without a path',
-    );
-  }
-}
-
-/** Throws InfraOptionsError naming the first setting outside its range. */
-export function validateOptions(o: FerryOptions): void {
-  const s = o.storage;
-  checkInt('storage.uploadsRetentionDays', s.uploadsRetentionDays, 0, 36500, 'days (0 keeps forever)');
-  checkInt('storage.resultsRetentionDays', s.resultsRetentionDays, 0, 36500, 'days (0 keeps forever)');
-  checkInt('storage.abortIncompleteUploadAfterDays', s.abortIncompleteUploadAfterDays, 1, 365, 'days');
-  checkInt('storage.corsMaxAgeSec', s.corsMaxAgeSec, 0, 86400, 'seconds');
-  checkOrigins('storage.corsOrigins', s.corsOrigins);
-
-  for (const name of ['ingest', 'api', 'webhooks'] as const) {
-    checkInt(`${name}.memoryMb`, o[name].memoryMb, 128, 10240, 'MB (the Lambda range)');
-    checkInt(`${name}.timeoutSec`, o[name].timeoutSec, 1, 900, 'seconds (the Lambda range)');
-  }
-  check(
-    o.api.timeoutSec <= 30,
-    'api.timeoutSec',
-    o.api.timeoutSec,
-    'must be at most 30 s, API Gateway’s integration timeout',
-  );
-  checkOrigins('api.corsOrigins', o.api.corsOrigins);
-  checkInt('api.throttleRatePerSec', o.api.throttleRatePerSec, 1, 10_000, 'requests per second');
-  checkInt('api.throttleBurst', o.api.throttleBurst, 1, 5_000, 'requests');
-  checkRetention('api.accessLogRetentionDays', o.api.accessLogRetentionDays);
-  check(
-    o.webhooks.timeoutSec <= WEBHOOK.visibilityTimeoutSec,
-    'webhooks.timeoutSec',
-    o.webhooks.timeoutSec,
-    `must not exceed the webhooks queue's visibility timeout (WEBHOOK.visibilityTimeoutSec = ${WEBHOOK.visibilityTimeoutSec} s), or Lambda refuses the event source mapping`,
-  );
-  checkInt('webhooks.batchSize', o.webhooks.batchSize, 1, 10, 'messages');
-  checkInt('webhooks.maxReceiveCount', o.webhooks.maxReceiveCount, 1, 1000, 'receives');
-  checkRetention('functions.logRetentionDays', o.functions.logRetentionDays);
-
-  checkInt('network.azCount', o.network.azCount, 1, 6, 'zones');
-  check(
-    ['nat-gateway', 'nat-instance', 'vpc-endpoints'].includes(o.network.egress),
-    'network.egress',
-    o.network.egress,
-    'must be "nat-gateway", "nat-instance" or "vpc-endpoints"',
-  );
-
-  const g = o.gpuFleet;
-  check(
-    g.instanceTypes.length > 0,
-    'gpuFleet.instanceTypes',
-    g.instanceTypes,
-    'must list at least one instance type',
-  );
-  for (const type of g.instanceTypes) {
-    const family = type.split('.')[0] ?? '';
-    check(
-      /^[a-z0-9-]+\.[a-z0-9-]+$/.test(type) && GPU_FAMILIES.includes(family),
-      'gpuFleet.instanceTypes',
-      type,
-      `must be an NVIDIA GPU instance type of family ${GPU_FAMILIES.join(', ')}`,
-    );
-    const shape = instanceShape(type);
-    if (!shape) continue;
-    check(
-      g.taskCpuUnits <= shape.vcpu * 1024,
-      'gpuFleet.taskCpuUnits',
-      g.taskCpuUnits,
-      `must fit ${type} (${shape.vcpu} vCPU = ${shape.vcpu * 1024} units)`,
-    );
-    const availableMiB = Math.floor(shape.memoryGiB * 1024 * ECS_AVAILABLE_MEMORY_SHARE);
-    check(
-      g.taskMemoryReservationMiB <= availableMiB,
-      'gpuFleet.taskMemoryReservationMiB',
-      g.taskMemoryReservationMiB,
-      `must fit ${type} (about ${availableMiB} MiB available to tasks)`,
-    );
-  }
-  checkInt('gpuFleet.maxWorkers', g.maxWorkers, 1, 100, 'workers');
-  checkInt('gpuFleet.taskCpuUnits', g.taskCpuUnits, 128, 196608, 'CPU units');
-  checkInt('gpuFleet.taskMemoryReservationMiB', g.taskMemoryReservationMiB, 512, 2_000_000, 'MiB');
-  checkInt('gpuFleet.rootVolumeGiB', g.rootVolumeGiB, 30, 16384, 'GiB (the ECS GPU AMI needs 30)');
-  checkInt('gpuFleet.stopTimeoutSec', g.stopTimeoutSec, 2, 120, 'seconds');
-  checkInt('gpuFleet.instanceWarmupSec', g.instanceWarmupSec, 0, 10000, 'seconds');
-  check(
-    g.imageTag.length > 0 && /^[\w][\w.-]{0,127}$/.test(g.imageTag),
-    'gpuFleet.imageTag',
-    g.imageTag,
-    'must be a Docker tag',
-  );
-  check(
-    g.amiSsmParameter.startsWith('/aws/service/ecs/optimized-ami/') && g.amiSsmParameter.includes('gpu'),
-    'gpuFleet.amiSsmParameter',
-    g.amiSsmParameter,
-    'must name an ECS GPU-optimised AMI parameter under /aws/service/ecs/optimized-ami/',
-  );
-  checkRetention('gpuFleet.logRetentionDays', g.logRetentionDays);
-
-  checkInt('scaling.targetBacklogPerWorker', o.scaling.targetBacklogPerWorker, 1, 100_000, 'messages');
-  // A CloudWatch alarm may look back at most one day: 1440 one-minute periods.
-  checkInt('scaling.scaleInIdleMinutes', o.scaling.scaleInIdleMinutes, 1, 1440, 'minutes');
-  checkInt('scaling.cooldownSec', o.scaling.cooldownSec, 0, 3600, 'seconds');
-
-  checkInt('alarms.oldestJobAgeSec', o.alarms.oldestJobAgeSec, 60, 1_209_600, 'seconds');
-  if (o.alarms.email !== undefined) {
-    check(
-      /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(o.alarms.email),
-      'alarms.email',
-      o.alarms.email,
-      'must be an e-mail address',
-    );
-  }
 }
 
 /** SST's `logging.retention` key for a number of days (SST names durations, CloudWatch counts days). */

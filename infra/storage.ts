@@ -3,7 +3,7 @@
  * The bucket (inputs under uploads/, results under results/) and the jobs table, with the
  * key layout and schema of core/config.ts.
  */
-import { KEY_PREFIX, TABLE } from '../core/config.ts';
+import { BUCKET_CORS, KEY_PREFIX, TABLE } from '../core/config.ts';
 import type { StorageOptions } from './options.ts';
 
 export interface Storage {
@@ -19,9 +19,9 @@ export function createStorage(o: StorageOptions): Storage {
     // Browser uploads with a presigned PUT or POST; ETag is exposed for multipart clients.
     cors: {
       allowOrigins: o.corsOrigins,
-      allowMethods: ['GET', 'HEAD', 'POST', 'PUT'],
-      allowHeaders: ['*'],
-      exposeHeaders: ['ETag'],
+      allowMethods: [...BUCKET_CORS.allowedMethods],
+      allowHeaders: [...BUCKET_CORS.allowedHeaders],
+      exposeHeaders: [...BUCKET_CORS.exposeHeaders],
       maxAge: `${o.corsMaxAgeSec} seconds`,
     },
   });

@@ -4,6 +4,7 @@
  * data), the container definition and environment, and the AWS endpoints the worker must reach.
  * infra/gpu-fleet.ts and infra/network.ts turn these into resources; tests check them directly.
  */
+import { resourcesToEnv } from '../core/resources.ts';
 
 /** Name of the worker container in the task definition. */
 export const WORKER_CONTAINER_NAME = 'worker';
@@ -30,6 +31,8 @@ export interface AgentConfigInput {
   clusterName: string;
   /** Seconds between SIGTERM and SIGKILL when the agent stops a container. */
   stopTimeoutSec: number;
+  /** The Auto Scaling group has a warm pool: the agent must not register while the instance is warmed. */
+  warmPool?: boolean;
 }
 
 /**
@@ -38,6 +41,7 @@ export interface AgentConfigInput {
  * - ECS_ENABLE_TASK_IAM_ROLE: give tasks their own role's credentials (not the instance's).
  * - ECS_AWSVPC_BLOCK_IMDS: tasks (awsvpc) cannot read instance metadata, so never the instance role.
  * - ECS_ENABLE_SPOT_INSTANCE_DRAINING: drain on a Spot interruption notice (2 minutes' warning).
+ * - ECS_WARM_POOLS_CHECK (with a warm pool): register only once the instance leaves the pool.
  * The image pull behaviour stays the default: a re-pull of a cached image fetches only the
  * manifest, and a moved mutable tag (":latest") is picked up.
  */
@@ -50,6 +54,7 @@ export function agentConfig(i: AgentConfigInput): string[] {
     'ECS_ENABLE_SPOT_INSTANCE_DRAINING=true',
     `ECS_CONTAINER_STOP_TIMEOUT=${i.stopTimeoutSec}s`,
     'ECS_ENABLE_CONTAINER_METADATA=true',
+    ...(i.warmPool ? ['ECS_WARM_POOLS_CHECK=true'] : []),
   ];
 }
 
@@ -87,11 +92,7 @@ export function workerEnvironment(i: WorkerEnvInput): Array<{ name: string; valu
   }
   const env: Record<string, string> = {
     ...i.extra,
-    FERRY_BUCKET: i.bucket,
-    FERRY_TABLE: i.table,
-    FERRY_QUEUE_URL: i.queueUrl,
-    FERRY_DLQ_URL: i.dlqUrl,
-    FERRY_WEBHOOK_QUEUE_URL: i.webhookQueueUrl,
+    ...resourcesToEnv(i),
     FERRY_EXECUTION_PROVIDERS: i.executionProviders,
     FERRY_HEALTH_PORT: String(WORKER_HEALTH_PORT),
     AWS_REGION: i.region,

@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { resourcesToEnv } from '../core/resources.ts';
 import { ensureEmulator } from './local/emulator.ts';
 import { LOCAL_WEBHOOK_SECRET, type LocalOutputs, provision } from './local/provision.ts';
 
@@ -31,11 +32,7 @@ async function main(): Promise<void> {
   log('provisioning bucket, table, queues and functions');
   const outputs = await provision({ endpoint: emulator.endpoint, region });
   const env = {
-    FERRY_BUCKET: outputs.bucket,
-    FERRY_TABLE: outputs.table,
-    FERRY_QUEUE_URL: outputs.queueUrl,
-    FERRY_WEBHOOK_QUEUE_URL: outputs.webhookQueueUrl,
-    FERRY_DLQ_URL: outputs.dlqUrl,
+    ...resourcesToEnv(outputs),
     FERRY_API_KEYS: LOCAL_API_KEY,
     FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
     // npm installs onnxruntime-node without its CUDA binaries (.npmrc), so locally only the CPU

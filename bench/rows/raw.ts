@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { workerConfigFromEnv } from '../../gpu-worker/config.ts';
 import { InferencePool } from '../../gpu-worker/inference/pool.ts';
+import { readTaskOptions } from '../../gpu-worker/tasks/registry.ts';
 import { characterErrorRate } from '../../test/support/cer.ts';
 import type { BenchImage } from '../images.ts';
 import { mean, median, ratePerSec, type Spread, spread } from '../stats.ts';
@@ -66,20 +67,17 @@ export async function startRawPool(env: Record<string, string>, warmWith: BenchI
     intraOpThreads: config.intraOpThreads,
     executionProviders: ['cpu'],
     taskModules: [],
+    // FERRY_OCR_* as the worker reads them: once, here, handed to the threads.
+    taskOptions: readTaskOptions({ ...process.env, ...env }),
     maxBatchSize: config.maxBatchSize,
     maxBatchWaitMs: config.maxBatchWaitMs,
     limits: { maxInputBytes: config.maxInputBytes, maxInputPixels: config.maxInputPixels },
   });
-  // The OCR task reads FERRY_OCR_* when a thread loads it, from the copy of process.env the
-  // thread got when it was created; restored afterwards so pools with other settings can coexist.
-  const restore = applyEnv(env);
   try {
     await pool.start();
   } catch (error) {
     await pool.close();
     throw error;
-  } finally {
-    restore();
   }
   const pass = async (images: BenchImage[]): Promise<RawPass> => {
     const cpu0 = process.cpuUsage();
@@ -137,16 +135,4 @@ export async function runRaw(options: RawOptions): Promise<RawResult> {
 
 export function meanCer(images: BenchImage[], texts: string[], ignoreSpaces = false): number {
   return mean(images.map((image, i) => characterErrorRate(image.text, texts[i] ?? '', { ignoreSpaces })));
-}
-
-/** Sets variables; returns the undo. */
-export function applyEnv(env: Record<string, string>): () => void {
-  const previous = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  return () => {
-    for (const [k, v] of Object.entries(previous)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  };
 }

@@ -4,7 +4,7 @@
  * them, validated at cold start (a bad value stops the function with a message naming it).
  */
 import { z } from 'zod';
-import { ConfigError } from '../../core/errors.ts';
+import { envBool, readEnv } from '../../core/env.ts';
 import { MEDIA_TYPES } from '../../core/media-types.ts';
 
 export interface ApiOptions {
@@ -94,10 +94,7 @@ const EnvSchema = z.object({
         .min(1, 'must not be empty'),
     )
     .default([...API_DEFAULTS.allowedContentTypes]),
-  FERRY_ALLOW_PRIVATE_WEBHOOKS: z
-    .enum(['true', 'false', '1', '0', ''], { message: 'must be true or false' })
-    .optional()
-    .transform((v) => v === 'true' || v === '1'),
+  FERRY_ALLOW_PRIVATE_WEBHOOKS: envBool().default(false),
   FERRY_RESULT_URL_EXPIRES_SEC: z.coerce
     .number()
     .int()
@@ -113,9 +110,7 @@ const EnvSchema = z.object({
 
 /** Reads ApiOptions from the environment; throws ConfigError naming each bad variable and why. */
 export function apiOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiOptions {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) throw ConfigError.fromZod(parsed.error);
-  const e = parsed.data;
+  const e = readEnv(EnvSchema, env);
   return {
     ...API_DEFAULTS,
     apiKeys: e.FERRY_API_KEYS,

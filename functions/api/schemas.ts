@@ -4,7 +4,7 @@
  * configuration (size, content types) are checked by the domain functions, which know them.
  */
 import { z } from 'zod';
-import { DEFAULT_TASK } from '../../core/config.ts';
+import { DEFAULT_TASK, TASK_NAME } from '../../core/config.ts';
 import { JobStatus } from '../../core/job.ts';
 
 /** The message for a missing or wrongly typed field: says which of the two, and what is expected. */
@@ -12,9 +12,6 @@ const expected = (what: string) => ({
   error: (issue: { input: unknown }) =>
     issue.input === undefined ? `is required: ${what}` : `must be ${what}`,
 });
-
-/** Task names: lowercase letters, digits and dashes, starting with a letter (see gpu-worker/tasks/task.ts). */
-export const TASK_NAME = /^[a-z][a-z0-9-]{0,63}$/;
 
 /** Metadata limits: keys, value length, and the whole map as JSON. */
 export const METADATA_LIMITS = {

@@ -5,7 +5,7 @@
  * the object lands at its key.
  *
  * What the upload URL binds (enforced by AWS S3; MiniStack checks none of it except a POST
- * policy's content-length-range, see PLATFORM-NOTES):
+ * policy's content-length-range, see docs/platform-notes.md):
  * - PUT (default): a presigned PutObject URL for exactly this key, with `content-type` and
  *   `content-length` among X-Amz-SignedHeaders, so the upload must send the declared type and
  *   size; it expires after `uploadExpiresSec`.

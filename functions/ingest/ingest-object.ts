@@ -13,7 +13,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { DEFAULT_TASK } from '../../core/config.ts';
+import { DEFAULT_TASK, TASK_NAME_MAX_LENGTH } from '../../core/config.ts';
 import { JobStateConflictError } from '../../core/errors.ts';
 import { type Job, JobStatus } from '../../core/job.ts';
 import { sendJobMessage } from '../../core/job-queue.ts';
@@ -58,7 +58,7 @@ export const TASK_METADATA = 'ferry-task';
 
 /** An unknown name still makes a job, so the user sees it fail with a reason, not silence. */
 function taskFor(object: StoredObject): string {
-  return object.metadata[TASK_METADATA]?.trim().slice(0, 64) || DEFAULT_TASK;
+  return object.metadata[TASK_METADATA]?.trim().slice(0, TASK_NAME_MAX_LENGTH) || DEFAULT_TASK;
 }
 
 /** The QUEUED job for this object: an API job waiting for this upload, or a new direct-drop job. */

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { WEBHOOK } from '../../core/config.ts';
-import { ConfigError } from '../../core/errors.ts';
+import { envBool, envInt, readEnv } from '../../core/env.ts';
 
 export interface WebhookOptions {
   /**
@@ -30,41 +30,20 @@ export interface WebhookOptions {
   requestTimeoutMs: number;
 }
 
-const flag = z
-  .enum(['true', 'false', '1', '0', ''], { message: 'must be true or false' })
-  .optional()
-  .transform((v) => v === 'true' || v === '1');
-
 const EnvSchema = z.object({
   FERRY_WEBHOOK_SECRET: z
     .string({ message: 'is required: the secret webhook requests are signed with' })
     .min(16, 'must be at least 16 characters'),
-  FERRY_ALLOW_PRIVATE_WEBHOOKS: flag,
-  FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(900, 'must be 0..900 seconds')
-    .default(WEBHOOK.firstRetryDelaySec),
-  FERRY_WEBHOOK_MAX_ATTEMPTS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(20, 'must be 1..20')
-    .default(WEBHOOK.maxAttempts),
-  FERRY_WEBHOOK_TIMEOUT_MS: z.coerce
-    .number()
-    .int()
-    .min(100)
-    .max(60_000, 'must be 100..60000 ms')
-    .default(WEBHOOK.requestTimeoutMs),
+  FERRY_ALLOW_PRIVATE_WEBHOOKS: envBool().default(false),
+  // SQS delays a message by at most 900 s.
+  FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC: envInt(0, 900, 'seconds').default(WEBHOOK.firstRetryDelaySec),
+  FERRY_WEBHOOK_MAX_ATTEMPTS: envInt(1, 20, 'attempts').default(WEBHOOK.maxAttempts),
+  FERRY_WEBHOOK_TIMEOUT_MS: envInt(100, 60_000, 'ms').default(WEBHOOK.requestTimeoutMs),
 });
 
 /** Reads WebhookOptions from the environment; throws ConfigError naming each bad variable. */
 export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WebhookOptions {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) throw ConfigError.fromZod(parsed.error);
-  const e = parsed.data;
+  const e = readEnv(EnvSchema, env);
   return {
     secret: e.FERRY_WEBHOOK_SECRET,
     allowPrivate: e.FERRY_ALLOW_PRIVATE_WEBHOOKS,

@@ -8,6 +8,8 @@ export interface ThreadInit {
   taskModules: string[];
   executionProviders: string[];
   intraOpThreads: number;
+  /** Each task's options, read once on the main thread (tasks/registry.ts readTaskOptions), by task name. */
+  taskOptions: Record<string, unknown>;
 }
 
 export interface BatchItem {

@@ -18,7 +18,11 @@ export interface SessionRuntime extends TaskRuntime {
   readonly choice: ProviderChoice | undefined;
 }
 
-export function createSessionRuntime(providers: string[], intraOpThreads: number): SessionRuntime {
+export function createSessionRuntime(
+  providers: string[],
+  intraOpThreads: number,
+  taskOptions: Record<string, unknown> = {},
+): SessionRuntime {
   let choice: ProviderChoice | undefined;
   const options = (provider: string, quiet = false): ort.InferenceSession.SessionOptions => ({
     executionProviders: [provider],
@@ -32,6 +36,7 @@ export function createSessionRuntime(providers: string[], intraOpThreads: number
   });
 
   return {
+    taskOptions,
     get choice() {
       return choice;
     },

@@ -22,7 +22,7 @@ if (!port) throw new Error('inference/thread.ts must run as a worker thread');
 const post = (message: FromThread) => port.postMessage(message);
 
 async function start(init: ThreadInit): Promise<Map<string, LoadedTask>> {
-  const runtime = createSessionRuntime(init.executionProviders, init.intraOpThreads);
+  const runtime = createSessionRuntime(init.executionProviders, init.intraOpThreads, init.taskOptions);
   const definitions = await loadTaskDefinitions(init.taskModules);
   const loaded = new Map<string, LoadedTask>();
   for (const [name, definition] of definitions) loaded.set(name, await definition.load(runtime));

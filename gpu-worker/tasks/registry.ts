@@ -6,10 +6,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { TASK_NAME } from '../../core/config.ts';
 import ocr from './ocr/index.ts';
+import { readOcrSettings } from './ocr/options.ts';
 import type { TaskDefinition } from './task.ts';
-
-const TASK_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
 /** Statically imported so a bundled worker carries them. */
 export const BUILT_IN_TASKS: readonly TaskDefinition[] = [ocr as TaskDefinition];
@@ -34,4 +34,14 @@ export async function loadTaskDefinitions(modules: string[]): Promise<Map<string
     add(mod.default as TaskDefinition, specifier);
   }
   return tasks;
+}
+
+/**
+ * The built-in tasks' options from the environment, read once on the main thread at start (a bad
+ * value stops the worker before any thread loads) and handed to every inference thread.
+ */
+export function readTaskOptions(
+  env: Record<string, string | undefined> = process.env,
+): Record<string, unknown> {
+  return { ocr: readOcrSettings(env) };
 }

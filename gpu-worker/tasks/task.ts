@@ -24,6 +24,11 @@ export interface TaskRuntime {
    * `createSession` (which may fall back); before that it is only the preferred one.
    */
   readonly executionProvider: string;
+  /**
+   * Options read for each task on the worker's main thread at start (tasks/registry.ts), by task
+   * name; a task reads its own entry instead of the environment. Absent outside the worker.
+   */
+  readonly taskOptions?: Readonly<Record<string, unknown>>;
 }
 
 /** Limits every task must respect when reading untrusted input. */

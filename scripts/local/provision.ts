@@ -33,7 +33,17 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { FUNCTIONS, KEY_PREFIX, LOCAL_RESOURCES, QUEUE, TABLE, WEBHOOK } from '../../core/config.ts';
+import {
+  BUCKET_CORS,
+  FUNCTIONS,
+  KEY_PREFIX,
+  LAMBDA_RUNTIME,
+  LOCAL_RESOURCES,
+  QUEUE,
+  TABLE,
+  WEBHOOK,
+} from '../../core/config.ts';
+import { resourcesToEnv } from '../../core/resources.ts';
 import { bundleFunction } from './bundle.ts';
 
 export interface LocalNames {
@@ -106,7 +116,7 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
       names.webhookQueue,
       names.webhookDeadLetterQueue,
       WEBHOOK.visibilityTimeoutSec,
-      WEBHOOK.maxAttempts + 2,
+      WEBHOOK.maxReceiveCount,
     ),
     createBucket(s3, names.bucket),
     createTable(dynamo, names.table),
@@ -122,10 +132,7 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
     webhookDlqUrl: webhookQueue.dlqUrl,
   };
   const environment = {
-    FERRY_BUCKET: outputs.bucket,
-    FERRY_TABLE: outputs.table,
-    FERRY_QUEUE_URL: outputs.queueUrl,
-    FERRY_WEBHOOK_QUEUE_URL: outputs.webhookQueueUrl,
+    ...resourcesToEnv({ ...outputs, dlqUrl: undefined }),
     // Local receivers live on loopback; production refuses private webhook addresses.
     FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
   };
@@ -187,11 +194,11 @@ async function createBucket(s3: S3Client, bucket: string): Promise<void> {
       CORSConfiguration: {
         CORSRules: [
           {
-            AllowedMethods: ['PUT', 'POST', 'GET'],
-            AllowedOrigins: ['*'],
-            AllowedHeaders: ['*'],
-            ExposeHeaders: ['ETag'],
-            MaxAgeSeconds: 3600,
+            AllowedMethods: [...BUCKET_CORS.allowedMethods],
+            AllowedOrigins: [...BUCKET_CORS.origins],
+            AllowedHeaders: [...BUCKET_CORS.allowedHeaders],
+            ExposeHeaders: [...BUCKET_CORS.exposeHeaders],
+            MaxAgeSeconds: BUCKET_CORS.maxAgeSec,
           },
         ],
       },
@@ -298,7 +305,7 @@ async function deployFunction(
   const code = await zip;
   const config = {
     FunctionName: name,
-    Runtime: 'nodejs22.x' as const,
+    Runtime: LAMBDA_RUNTIME,
     Handler: 'index.handler',
     Role: LOCAL_ROLE,
     Timeout: spec.timeoutSec,
@@ -329,7 +336,7 @@ async function subscribe(lambda: LambdaClient, functionName: string, queueArn: s
     new CreateEventSourceMappingCommand({
       FunctionName: functionName,
       EventSourceArn: queueArn,
-      BatchSize: 10,
+      BatchSize: WEBHOOK.eventBatchSize,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     }),
   );

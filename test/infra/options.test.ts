@@ -4,15 +4,15 @@
  */
 import { describe, expect, test } from 'vitest';
 import { FUNCTIONS, JOB } from '../../core/config.ts';
+import { instanceShape } from '../../infra/instance-types.ts';
 import {
   defaultOptions,
   type FerryOptionsOverrides,
   handlerOf,
-  InfraOptionsError,
-  instanceShape,
   resolveOptions,
   sstRetention,
 } from '../../infra/options.ts';
+import { InfraOptionsError } from '../../infra/options-check.ts';
 
 function invalid(overrides: FerryOptionsOverrides): InfraOptionsError {
   try {
@@ -112,7 +112,7 @@ describe('validation', () => {
   test('rejects an idle period longer than a CloudWatch alarm can look back', () => {
     const e = invalid({ scaling: { scaleInIdleMinutes: 1441 } });
     expect(e.field).toBe('scaling.scaleInIdleMinutes');
-    expect(e.message).toMatch(/1\.\.1440 minutes/);
+    expect(e.message).toMatch(/must be an integer from 1 to 1440 minutes/);
   });
 
   test.each([
@@ -124,9 +124,13 @@ describe('validation', () => {
     [{ gpuFleet: { stopTimeoutSec: 121 } }, 'gpuFleet.stopTimeoutSec'],
     [{ gpuFleet: { imageTag: 'bad tag' } }, 'gpuFleet.imageTag'],
     [{ gpuFleet: { amiSsmParameter: '/my/ami' } }, 'gpuFleet.amiSsmParameter'],
-    [{ scaling: { targetBacklogPerWorker: 0 } }, 'scaling.targetBacklogPerWorker'],
+    [{ scaling: { workerThroughputPerSec: 0 } }, 'scaling.workerThroughputPerSec'],
     [{ alarms: { email: 'not-an-address' } }, 'alarms.email'],
     [{ webhooks: { batchSize: 11 } }, 'webhooks.batchSize'],
+    [{ gpuFleet: { warmPoolSize: 3 } }, 'gpuFleet.warmPoolSize'],
+    [{ gpuFleet: { rootVolumeThroughputMiBps: 1000 } }, 'gpuFleet.rootVolumeIops'],
+    [{ gpuFleet: { amiId: 'my-ami' } }, 'gpuFleet.amiId'],
+    [{ scaling: { scaleInMinutes: 0 } }, 'scaling.scaleInMinutes'],
   ] satisfies Array<[FerryOptionsOverrides, string]>)('rejects %j as %s', (overrides, field) => {
     expect(invalid(overrides).field).toBe(field);
   });

@@ -1,15 +1,21 @@
 /**
- * infra/scaling-plan: the step policy sets ceil(backlog / target) workers (capped) from zero up,
- * and the idle alarm takes the service to zero only after the whole idle period.
+ * infra/scaling-plan: workers start from zero on one waiting message, grow by target tracking,
+ * shrink slowly and never below what the backlog needs, and go to zero only after the idle period.
  */
 import { describe, expect, test } from 'vitest';
 import {
   backlogMetricQueries,
+  backlogPerWorkerQueries,
   backlogSteps,
+  CAPACITY_PROVIDER_SCALE_IN_MINUTES,
   capacityForBacklog,
   capacityLevels,
+  idleTailMinutes,
   MAX_STEP_ADJUSTMENTS,
+  scaleInQueries,
   scalingPlan,
+  startFromZeroQueries,
+  targetBacklogPerWorker,
   toPulumiStep,
 } from '../../infra/scaling-plan.ts';
 
@@ -67,38 +73,111 @@ describe('backlogSteps', () => {
   });
 });
 
-describe('scalingPlan', () => {
-  const plan = scalingPlan({
-    targetBacklogPerWorker: 20,
-    maxWorkers: 4,
-    scaleInIdleMinutes: 15,
-    cooldownSec: 60,
+describe('targetBacklogPerWorker', () => {
+  test('is what one worker clears within the acceptable wait: floor(throughput x wait)', () => {
+    // README Performance: 4.28 images/s through the whole pipeline on 2 CPU cores.
+    expect(targetBacklogPerWorker(4.28, 300)).toBe(1284);
+    expect(targetBacklogPerWorker(1 / 75, 300)).toBe(4); // 75 s jobs
+    expect(targetBacklogPerWorker(0.001, 60)).toBe(1); // never below one message
   });
+});
+
+describe('scalingPlan', () => {
+  const input = {
+    workerThroughputPerSec: 4.28,
+    acceptableWaitSec: 300,
+    maxWorkers: 4,
+    scaleOutCooldownSec: 60,
+    scaleInMinutes: 10,
+    scaleInCooldownSec: 300,
+    scaleInIdleMinutes: 5,
+  };
+  const plan = scalingPlan(input);
 
   test('ranges from zero to maxWorkers', () => {
     expect(plan.minCapacity).toBe(0);
     expect(plan.maxCapacity).toBe(4);
+    expect(plan.targetBacklogPerWorker).toBe(1284);
   });
 
-  test('scales out as soon as one message is waiting or in flight', () => {
-    expect(plan.scaleOut.alarm).toMatchObject({
+  test('one waiting message starts one worker from zero within one datapoint', () => {
+    expect(plan.startFromZero.alarm).toMatchObject({
       threshold: 1,
       comparisonOperator: 'GreaterThanOrEqualToThreshold',
       evaluationPeriods: 1,
+      datapointsToAlarm: 1,
       treatMissingData: 'notBreaching',
     });
+    expect(capacityForBacklog(plan.startFromZero.steps, 1)).toBe(1);
+    // A burst of 61 jobs is well within one worker's target: one instance, not every allowed one.
+    expect(capacityForBacklog(plan.startFromZero.steps, 61)).toBe(1);
+    expect(capacityForBacklog(plan.startFromZero.steps, 3 * 1284)).toBe(3);
+  });
+
+  test('scale-out and scale-in are asymmetric: fast out, slow in, slower to zero', () => {
+    expect(plan.trackBacklog).toEqual({ targetValue: 1284, scaleOutCooldownSec: 60, disableScaleIn: true });
+    expect(plan.scaleIn.alarm.evaluationPeriods).toBe(10);
+    expect(plan.scaleIn.alarm.datapointsToAlarm).toBe(10);
+    expect(plan.scaleIn.cooldownSec).toBeGreaterThan(plan.startFromZero.cooldownSec);
+    expect(plan.scaleIn.alarm.evaluationPeriods).toBeGreaterThan(plan.startFromZero.alarm.evaluationPeriods);
+  });
+
+  test('scale-in sets exactly the needed worker count, never zero', () => {
+    for (let needed = 1; needed <= 4; needed++)
+      expect(capacityForBacklog(plan.scaleIn.steps, needed)).toBe(needed);
+    expect(plan.scaleIn.steps.every((s) => s.capacity >= 1)).toBe(true);
   });
 
   test('scales to zero only after the queue was empty for every minute of the idle period', () => {
-    expect(plan.scaleIn.alarm).toMatchObject({
+    expect(plan.scaleToZero.alarm).toMatchObject({
       threshold: 0,
       comparisonOperator: 'LessThanOrEqualToThreshold',
-      evaluationPeriods: 15,
-      datapointsToAlarm: 15,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 5,
       // An idle queue stops publishing metrics: silence counts as idle.
       treatMissingData: 'breaching',
     });
-    expect(plan.scaleIn.steps).toEqual([{ lowerBound: undefined, upperBound: 0, capacity: 0 }]);
+    expect(plan.scaleToZero.steps).toEqual([{ lowerBound: undefined, upperBound: 0, capacity: 0 }]);
+  });
+
+  test("the idle tail on paper: idle alarm + metric delay + the capacity provider's 15 minutes", () => {
+    expect(CAPACITY_PROVIDER_SCALE_IN_MINUTES).toBe(15);
+    expect(idleTailMinutes(5)).toEqual({ low: 21, high: 23 });
+    expect(idleTailMinutes(15)).toEqual({ low: 31, high: 33 });
+  });
+
+  const subjects = { queueName: 'q', clusterName: 'c', serviceName: 's', autoScalingGroupName: 'g' };
+
+  test('start-from-zero counts visible messages only while the service has no running task', () => {
+    const queries = startFromZeroQueries(subjects);
+    expect(queries.find((q) => q.returnData)?.expression).toBe('IF(FILL(tasks, -1) < 0, visible, 0)');
+    expect(queries.find((q) => q.id === 'tasks')?.metric).toMatchObject({
+      namespace: 'AWS/ECS',
+      metricName: 'CPUUtilization',
+      dimensions: { ClusterName: 'c', ServiceName: 's' },
+    });
+  });
+
+  test('backlog per worker divides waiting + in-flight by in-service instances', () => {
+    const queries = backlogPerWorkerQueries(subjects);
+    expect(queries.filter((q) => q.returnData).map((q) => q.expression)).toEqual([
+      'IF(FILL(instances, 0) > 0, (visible + inflight) / instances, 0)',
+    ]);
+    expect(queries.find((q) => q.id === 'instances')?.metric).toMatchObject({
+      namespace: 'AWS/AutoScaling',
+      metricName: 'GroupInServiceInstances',
+      dimensions: { AutoScalingGroupName: 'g' },
+    });
+  });
+
+  test('scale-in reports max(1, ceil(backlog / target)) while more instances run than that', () => {
+    const queries = scaleInQueries(subjects, 1284);
+    expect(queries.map((q) => q.expression).filter(Boolean)).toEqual([
+      'CEIL((visible + inflight) / 1284)',
+      'IF(raw < 1, 1, raw)',
+      'IF(FILL(instances, 0) > needed, needed, 0)',
+    ]);
+    expect(queries.filter((q) => q.returnData).map((q) => q.id)).toEqual(['scalein']);
   });
 
   test('backlog counts waiting and in-flight messages of one queue', () => {

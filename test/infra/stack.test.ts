@@ -9,6 +9,7 @@ import {
   apiStatements,
   clusterTasksArn,
   ingestStatements,
+  instanceStatements,
   overbroadStatements,
   policyDocument,
   type Statement,
@@ -211,6 +212,10 @@ describe('queues', () => {
   test('the webhooks queue has its own DLQ and the visibility timeout of core/config.ts WEBHOOK', () => {
     const q = ci.inputs<Inputs>(T.queue, 'WebhooksQueueQueue');
     expect(q.visibilityTimeoutSeconds).toBe(WEBHOOK.visibilityTimeoutSec);
+    // AWS's advice for a queue that triggers a function: at least 6 x the function's timeout.
+    expect(q.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(
+      6 * ci.inputs<Inputs>(T.fn, 'WebhookDeliveryFunction').timeout,
+    );
     expect(JSON.parse(q.redrivePolicy)).toEqual({
       deadLetterTargetArn: arnOf(ci, T.queue, 'WebhooksDeadLetterQueueQueue'),
       maxReceiveCount: ciOptions.webhooks.maxReceiveCount,
@@ -433,6 +438,48 @@ describe('GPU fleet', () => {
     expect(asg.tags).toContainEqual({ key: 'AmazonECSManaged', value: 'true', propagateAtLaunch: true });
   });
 
+  test('the instance role may only join this cluster, pull the worker image and write its log group', () => {
+    const role = ci.inputs<Inputs>(T.role, 'GpuInstanceRole');
+    expect(role.managedPolicyArns ?? []).toEqual([]);
+    expect(ci.all('aws:iam/rolePolicyAttachment:RolePolicyAttachment')).toEqual([]);
+    const policy = JSON.parse(ci.inputs<Inputs>(T.rolePolicy, 'GpuInstancePolicy').policy);
+    const expected = instanceStatements({
+      clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/ferry-ci-gpu',
+      containerInstancesArn: 'arn:aws:ecs:us-east-1:123456789012:container-instance/ferry-ci-gpu/*',
+      repositoryArn: 'arn:aws:ecr:us-east-1:123456789012:repository/ferry-ci-worker',
+      logGroupArn: 'arn:aws:logs:us-east-1:123456789012:log-group:/ferry/ci/gpu-worker',
+    });
+    expect(policy).toEqual(policyDocument(expected));
+    expect(overbroadStatements(expected)).toEqual([]);
+    const resources = policy.Statement.flatMap((st: Inputs) => st.Resource);
+    expect(resources.filter((r: string) => r.includes(':repository/'))).toEqual([
+      'arn:aws:ecr:us-east-1:123456789012:repository/ferry-ci-worker',
+    ]);
+    expect(resources.filter((r: string) => r.includes(':log-group:'))).toEqual([
+      'arn:aws:logs:us-east-1:123456789012:log-group:/ferry/ci/gpu-worker:*',
+    ]);
+  });
+
+  test('removable stages force-delete the cluster pieces; production keeps them', () => {
+    const ciAsg = ci.inputs<Inputs>('aws:autoscaling/group:Group');
+    const prodAsg = prod.inputs<Inputs>('aws:autoscaling/group:Group');
+    expect([ciAsg.forceDelete, ciAsg.forceDeleteWarmPool]).toEqual([true, true]);
+    expect([prodAsg.forceDelete, prodAsg.forceDeleteWarmPool]).toEqual([false, false]);
+    expect(ci.inputs<Inputs>('aws:ecs/service:Service').forceDelete).toBe(true);
+    expect(prod.inputs<Inputs>('aws:ecs/service:Service').forceDelete).toBe(false);
+    expect(ci.inputs<Inputs>('aws:ecr/repository:Repository').forceDelete).toBe(true);
+    expect(prod.inputs<Inputs>('aws:ecr/repository:Repository').forceDelete).toBe(false);
+  });
+
+  test('no Spot capacity rebalancing beside scale-in protection; a faster gp3 root volume', () => {
+    for (const s of [ci, prod]) {
+      expect(s.inputs<Inputs>('aws:autoscaling/group:Group').capacityRebalance).toBe(false);
+      const ebs = s.inputs<Inputs>('aws:ec2/launchTemplate:LaunchTemplate').blockDeviceMappings[0].ebs;
+      expect(ebs).toMatchObject({ volumeType: 'gp3', throughput: 500, iops: 3000 });
+    }
+    expect(ci.inputs<Inputs>('aws:autoscaling/group:Group').warmPool).toBeUndefined();
+  });
+
   test('the capacity provider manages scaling and termination protection', () => {
     const cp = ci.inputs<Inputs>('aws:ecs/capacityProvider:CapacityProvider');
     expect(cp.autoScalingGroupProvider).toMatchObject({
@@ -463,6 +510,10 @@ describe('GPU fleet', () => {
 
 describe('scaling', () => {
   const plan = scalingPlan({ ...ciOptions.scaling, maxWorkers: ciOptions.gpuFleet.maxWorkers });
+  const policy = (name: string) => ci.inputs<Inputs>(T.policy, name);
+  const alarmOf = (name: string) => ci.inputs<Inputs>(T.alarm, name);
+  const metricNames = (queries: Inputs[]) =>
+    queries.filter((q) => q.metric).map((q) => `${q.metric.namespace}/${q.metric.metricName}`);
 
   test('the scalable target spans zero to maxWorkers tasks of the worker service', () => {
     expect(ci.inputs('aws:appautoscaling/target:Target')).toMatchObject({
@@ -474,43 +525,97 @@ describe('scaling', () => {
     });
   });
 
-  test('the backlog step policy sets exact capacities from the plan', () => {
-    expect(ci.inputs<Inputs>(T.policy, 'WorkerScaleOnBacklog').stepScalingPolicyConfiguration).toEqual({
-      adjustmentType: 'ExactCapacity',
-      cooldown: ciOptions.scaling.cooldownSec,
-      metricAggregationType: 'Maximum',
-      stepAdjustments: plan.scaleOut.steps.map(toPulumiStep),
-    });
-    expect(
-      ci.inputs<Inputs>(T.policy, 'WorkerScaleToZero').stepScalingPolicyConfiguration.stepAdjustments,
-    ).toEqual([{ metricIntervalUpperBound: '0', scalingAdjustment: 0 }]);
-  });
-
-  test('alarms on the jobs queue backlog drive the two policies', () => {
-    const jobsQueue = ci.inputs<Inputs>(T.queue, 'JobsQueueQueue').name;
-    const backlog = ci.inputs<Inputs>(T.alarm, 'WorkerBacklogAlarm');
-    const idle = ci.inputs<Inputs>(T.alarm, 'WorkerIdleAlarm');
-    expect(backlog.alarmActions).toEqual([expect.stringContaining('WorkerScaleOnBacklog')]);
-    expect(idle.alarmActions).toEqual([expect.stringContaining('WorkerScaleToZero')]);
-    expect(backlog).toMatchObject({
+  test('one visible message with no worker running starts one worker after one datapoint', () => {
+    const start = alarmOf('WorkerStartAlarm');
+    expect(start).toMatchObject({
       threshold: 1,
       comparisonOperator: 'GreaterThanOrEqualToThreshold',
       evaluationPeriods: 1,
+      datapointsToAlarm: 1,
     });
+    expect(start.alarmActions).toEqual([expect.stringContaining('WorkerStartFromZero')]);
+    expect(start.metricQueries.find((q: Inputs) => q.returnData).expression).toBe(
+      'IF(FILL(tasks, -1) < 0, visible, 0)',
+    );
+    const visible = start.metricQueries.find((q: Inputs) => q.id === 'visible').metric;
+    expect(visible).toMatchObject({
+      metricName: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: ci.inputs<Inputs>(T.queue, 'JobsQueueQueue').name },
+    });
+    expect(start.metricQueries.find((q: Inputs) => q.id === 'tasks').metric.dimensions).toEqual({
+      ClusterName: 'ferry-ci-gpu',
+      ServiceName: 'gpu-worker',
+    });
+    const config = policy('WorkerStartFromZero').stepScalingPolicyConfiguration;
+    expect(config).toEqual({
+      adjustmentType: 'ExactCapacity',
+      cooldown: ciOptions.scaling.scaleOutCooldownSec,
+      metricAggregationType: 'Maximum',
+      stepAdjustments: plan.startFromZero.steps.map(toPulumiStep),
+    });
+    // Metric 1 -> 1 - threshold 1 = 0: the first step, one worker.
+    expect(config.stepAdjustments[0]).toMatchObject({ metricIntervalLowerBound: '0', scalingAdjustment: 1 });
+  });
+
+  test('target tracking on backlog per in-service instance only scales out', () => {
+    const tt = policy('WorkerTrackBacklog');
+    expect(tt.policyType).toBe('TargetTrackingScaling');
+    const c = tt.targetTrackingScalingPolicyConfiguration;
+    expect(c).toMatchObject({
+      targetValue: plan.targetBacklogPerWorker,
+      disableScaleIn: true,
+      scaleOutCooldown: ciOptions.scaling.scaleOutCooldownSec,
+    });
+    const metrics = c.customizedMetricSpecification.metrics as Inputs[];
+    expect(metrics.filter((m) => m.returnData).map((m) => m.expression)).toEqual([
+      'IF(FILL(instances, 0) > 0, (visible + inflight) / instances, 0)',
+    ]);
+    expect(metrics.find((m) => m.id === 'instances')?.metricStat.metric).toEqual({
+      namespace: 'AWS/AutoScaling',
+      metricName: 'GroupInServiceInstances',
+      dimensions: [{ name: 'AutoScalingGroupName', value: 'GpuAutoScalingGroup' }],
+    });
+    // The group publishes that metric (free at one-minute granularity).
+    const asg = ci.inputs<Inputs>('aws:autoscaling/group:Group');
+    expect(asg.enabledMetrics).toContain('GroupInServiceInstances');
+    expect(asg.metricsGranularity).toBe('1Minute');
+  });
+
+  test('scale-in is a separate, slower policy that never goes below one worker', () => {
+    const alarm = alarmOf('WorkerScaleInAlarm');
+    expect(alarm.alarmActions).toEqual([expect.stringContaining('WorkerScaleIn')]);
+    expect(alarm).toMatchObject({
+      evaluationPeriods: ciOptions.scaling.scaleInMinutes,
+      datapointsToAlarm: ciOptions.scaling.scaleInMinutes,
+    });
+    expect(alarm.evaluationPeriods).toBeGreaterThan(alarmOf('WorkerStartAlarm').evaluationPeriods);
+    const config = policy('WorkerScaleIn').stepScalingPolicyConfiguration;
+    expect(config.cooldown).toBe(ciOptions.scaling.scaleInCooldownSec);
+    expect(config.cooldown).toBeGreaterThan(ciOptions.scaling.scaleOutCooldownSec);
+    expect(Math.min(...config.stepAdjustments.map((a: Inputs) => a.scalingAdjustment))).toBe(1);
+    expect(metricNames(alarm.metricQueries)).toEqual([
+      'AWS/SQS/ApproximateNumberOfMessagesVisible',
+      'AWS/SQS/ApproximateNumberOfMessagesNotVisible',
+      'AWS/AutoScaling/GroupInServiceInstances',
+    ]);
+  });
+
+  test('the service goes to zero only after the queue was empty for the whole idle period', () => {
+    const idle = alarmOf('WorkerIdleAlarm');
+    expect(idle.alarmActions).toEqual([expect.stringContaining('WorkerScaleToZero')]);
     expect(idle).toMatchObject({
       threshold: 0,
       comparisonOperator: 'LessThanOrEqualToThreshold',
       evaluationPeriods: ciOptions.scaling.scaleInIdleMinutes,
       datapointsToAlarm: ciOptions.scaling.scaleInIdleMinutes,
+      treatMissingData: 'breaching',
     });
-    for (const alarm of [backlog, idle]) {
-      const metrics = alarm.metricQueries.filter((q: Inputs) => q.metric).map((q: Inputs) => q.metric);
-      expect(metrics.map((m: Inputs) => m.metricName)).toEqual([
-        'ApproximateNumberOfMessagesVisible',
-        'ApproximateNumberOfMessagesNotVisible',
-      ]);
-      for (const m of metrics) expect(m.dimensions).toEqual({ QueueName: jobsQueue });
-    }
+    expect(policy('WorkerScaleToZero').stepScalingPolicyConfiguration.stepAdjustments).toEqual([
+      { metricIntervalUpperBound: '0', scalingAdjustment: 0 },
+    ]);
+    const jobsQueue = ci.inputs<Inputs>(T.queue, 'JobsQueueQueue').name;
+    for (const q of idle.metricQueries.filter((m: Inputs) => m.metric))
+      expect(q.metric.dimensions).toEqual({ QueueName: jobsQueue });
   });
 });
 
@@ -549,8 +654,9 @@ describe('alarms', () => {
       'ferry-ci-ingest-failures',
       'ferry-ci-jobs-dead-letters',
       'ferry-ci-jobs-waiting-too-long',
-      'ferry-ci-scaling-backlog',
       'ferry-ci-scaling-idle',
+      'ferry-ci-scaling-scale-in',
+      'ferry-ci-scaling-start',
       'ferry-ci-webhook-dead-letters',
     ]);
   });

@@ -38,6 +38,12 @@ describe('agent configuration', () => {
     );
   });
 
+  test('with a warm pool, the agent registers only once the instance leaves the pool', () => {
+    const base = { clusterName: 'ferry-ci-gpu', stopTimeoutSec: 120 };
+    expect(agentConfig(base)).not.toContain('ECS_WARM_POOLS_CHECK=true');
+    expect(agentConfig({ ...base, warmPool: true })).toContain('ECS_WARM_POOLS_CHECK=true');
+  });
+
   test('user data appends the settings to ecs.config without shell expansion', () => {
     const script = userDataScript({ clusterName: 'ferry-ci-gpu', stopTimeoutSec: 120 });
     expect(script.startsWith('#!/bin/bash\n')).toBe(true);

@@ -19,6 +19,7 @@ function pool(options: Partial<InferencePoolOptions> = {}): InferencePool {
     intraOpThreads: 1,
     executionProviders: ['cpu'],
     taskModules: ['test/fixtures/tasks/sleep-task.ts'],
+    taskOptions: {},
     maxBatchSize: 1,
     maxBatchWaitMs: 0,
     limits: { maxInputBytes: 10_000_000, maxInputPixels: 10_000_000 },

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { type AwsClients, createAwsClients } from '../../core/aws.ts';
 import { JobStore } from '../../core/job-store.ts';
+import { resourcesToEnv } from '../../core/resources.ts';
 import { type LocalOutputs, provision, suffixedNames } from '../../scripts/local/provision.ts';
 
 export interface TestStack {
@@ -35,11 +36,7 @@ export function stackEnv(outputs: LocalOutputs): Record<string, string> {
     AWS_REGION: outputs.region,
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
-    FERRY_BUCKET: outputs.bucket,
-    FERRY_TABLE: outputs.table,
-    FERRY_QUEUE_URL: outputs.queueUrl,
-    FERRY_WEBHOOK_QUEUE_URL: outputs.webhookQueueUrl,
-    FERRY_DLQ_URL: outputs.dlqUrl,
+    ...resourcesToEnv(outputs),
     // Test receivers listen on loopback, which production refuses.
     FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
   };

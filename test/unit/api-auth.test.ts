@@ -101,13 +101,13 @@ describe('apiOptionsFromEnv', () => {
 
   it.each([
     [{ FERRY_API_KEYS: undefined }, /FERRY_API_KEYS: is required/],
-    [{ FERRY_API_KEYS: ' , ' }, /FERRY_API_KEYS: must hold at least one key/],
+    [{ FERRY_API_KEYS: ' , ' }, /FERRY_API_KEYS=" , ": must hold at least one key/],
     [{ FERRY_API_KEYS: 'short' }, /FERRY_API_KEYS.*at least 16 characters/],
-    [{ FERRY_UPLOAD_EXPIRES_SEC: '10' }, /FERRY_UPLOAD_EXPIRES_SEC: must be 60..604800/],
+    [{ FERRY_UPLOAD_EXPIRES_SEC: '10' }, /FERRY_UPLOAD_EXPIRES_SEC="10": must be 60..604800/],
     [{ FERRY_UPLOAD_EXPIRES_SEC: 'soon' }, /FERRY_UPLOAD_EXPIRES_SEC/],
     [{ FERRY_MAX_UPLOAD_BYTES: '-1' }, /FERRY_MAX_UPLOAD_BYTES/],
     [{ FERRY_ALLOWED_CONTENT_TYPES: 'png' }, /FERRY_ALLOWED_CONTENT_TYPES.*type\/subtype/],
-    [{ FERRY_ALLOW_PRIVATE_WEBHOOKS: 'yes' }, /FERRY_ALLOW_PRIVATE_WEBHOOKS: must be true or false/],
+    [{ FERRY_ALLOW_PRIVATE_WEBHOOKS: 'yes' }, /FERRY_ALLOW_PRIVATE_WEBHOOKS="yes": must be true or false/],
   ])('refuses %j naming the variable', (env, message) => {
     expect(() => apiOptionsFromEnv({ FERRY_API_KEYS: 'k-0123456789abcdef', ...env })).toThrow(message);
   });

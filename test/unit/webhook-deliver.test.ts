@@ -230,7 +230,7 @@ describe('webhookOptionsFromEnv', () => {
     expect(webhookOptionsFromEnv(env)).toMatchObject({ firstRetryDelaySec: 1, allowPrivate: true });
     expect(() => webhookOptionsFromEnv({})).toThrow(/FERRY_WEBHOOK_SECRET: is required/);
     expect(() => webhookOptionsFromEnv({ ...env, FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC: '901' })).toThrow(
-      /FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC: must be 0..900/,
+      'FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC="901": must be an integer from 0 to 900 seconds',
     );
   });
 });

@@ -11,7 +11,7 @@ import { classLabels, ctcGreedyDecode, decodedText } from './ctc.ts';
 import { boxesFromMap } from './db-postprocess.ts';
 import { type DetInput, detect, prepareDetInput } from './detect.ts';
 import type { Quad } from './geometry.ts';
-import { type OcrOptions, readOcrOptions } from './options.ts';
+import { type OcrOptions, type OcrSettings, readOcrSettings, resolveOcrOptions } from './options.ts';
 import { groupIntoLines } from './reading-order.ts';
 import { recognize } from './recognize.ts';
 
@@ -46,7 +46,10 @@ export interface OcrResult {
   height: number;
 }
 
-/** The OCR task with `overrides` on top of the FERRY_OCR_* environment (read at load). */
+/**
+ * The OCR task with `overrides` on top of its FERRY_OCR_* settings: those the worker read at start
+ * (runtime.taskOptions.ocr), or the environment's when loaded outside a worker.
+ */
 export function createOcrTask(
   overrides: Partial<OcrOptions> = {},
 ): TaskDefinition<OcrPrepared, RecognisedBox[], OcrResult> {
@@ -58,8 +61,9 @@ export function createOcrTask(
         runtime.createSession(models.recognitionPath),
         readFile(models.dictionaryPath, 'utf8'),
       ]);
-      // Read after the sessions exist: only then is the provider known (after any fallback).
-      const options: OcrOptions = { ...readOcrOptions(process.env, runtime.executionProvider), ...overrides };
+      // Resolved after the sessions exist: only then is the provider known (after any fallback).
+      const settings = (runtime.taskOptions?.ocr as OcrSettings | undefined) ?? readOcrSettings(process.env);
+      const options: OcrOptions = { ...resolveOcrOptions(settings, runtime.executionProvider), ...overrides };
       const labels = classLabels(keys);
       const cropOptions = { widthScale: options.recWidthScale, maxWidth: options.recMaxWidth };
       const spaceThreshold = options.recoverSpaces ? options.spaceThreshold : undefined;

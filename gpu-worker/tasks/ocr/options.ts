@@ -1,8 +1,10 @@
 /**
  * @module gpu-worker/tasks/ocr/options
- * Every tunable of the OCR task, with units and defaults, read from FERRY_OCR_* environment variables.
+ * Every tunable of the OCR task, with units and defaults, read from FERRY_OCR_* environment
+ * variables once on the worker's main thread and handed to the inference threads.
  */
-import { ConfigError } from '../../../core/errors.ts';
+import { z } from 'zod';
+import { envBool, envInt, envNumber, readEnv } from '../../../core/env.ts';
 
 export interface OcrOptions {
   /**
@@ -77,52 +79,62 @@ export const DEFAULT_OCR_OPTIONS: Readonly<OcrOptions> = Object.freeze({
 /** Default recognition batch on an accelerator (any execution provider but "cpu"). */
 export const ACCELERATOR_REC_BATCH = 8;
 
-type NumberKey = { [K in keyof OcrOptions]: OcrOptions[K] extends number ? K : never }[keyof OcrOptions];
+/**
+ * The OCR options as the environment sets them, before the recognition batch is settled by the
+ * execution provider (known only inside the inference thread, after any fallback).
+ */
+export type OcrSettings = Omit<OcrOptions, 'recBatchSize'> & { recBatchSize?: number };
 
-const NUMBER_VARS: ReadonlyArray<[NumberKey, string, { min: number; max: number; integer: boolean }]> = [
-  ['detLimitSide', 'FERRY_OCR_DET_LIMIT_SIDE', { min: 32, max: 8192, integer: true }],
-  ['detThreshold', 'FERRY_OCR_DET_THRESHOLD', { min: 0, max: 1, integer: false }],
-  ['detBoxThreshold', 'FERRY_OCR_DET_BOX_THRESHOLD', { min: 0, max: 1, integer: false }],
-  ['detUnclipRatio', 'FERRY_OCR_DET_UNCLIP_RATIO', { min: 0, max: 10, integer: false }],
-  ['detMinBoxSide', 'FERRY_OCR_DET_MIN_BOX_SIDE', { min: 0, max: 1000, integer: false }],
-  ['detMaxBoxes', 'FERRY_OCR_DET_MAX_BOXES', { min: 1, max: 100000, integer: true }],
-  ['recBatchSize', 'FERRY_OCR_REC_BATCH', { min: 1, max: 1024, integer: true }],
-  ['recWidthScale', 'FERRY_OCR_REC_WIDTH_SCALE', { min: 0.25, max: 2, integer: false }],
-  ['recMaxWidth', 'FERRY_OCR_REC_MAX_WIDTH', { min: 48, max: 100000, integer: true }],
-  ['minConfidence', 'FERRY_OCR_MIN_CONFIDENCE', { min: 0, max: 1, integer: false }],
-  ['spaceThreshold', 'FERRY_OCR_SPACE_THRESHOLD', { min: 0, max: 1, integer: false }],
-];
+const D = DEFAULT_OCR_OPTIONS;
+const OcrEnvSchema = z.object({
+  FERRY_OCR_DET_LIMIT_SIDE: envInt(32, 8192, 'pixels').default(D.detLimitSide),
+  FERRY_OCR_DET_THRESHOLD: envNumber(0, 1).default(D.detThreshold),
+  FERRY_OCR_DET_BOX_THRESHOLD: envNumber(0, 1).default(D.detBoxThreshold),
+  FERRY_OCR_DET_UNCLIP_RATIO: envNumber(0, 10).default(D.detUnclipRatio),
+  FERRY_OCR_DET_MIN_BOX_SIDE: envNumber(0, 1000, 'pixels').default(D.detMinBoxSide),
+  FERRY_OCR_DET_MAX_BOXES: envInt(1, 100_000, 'boxes').default(D.detMaxBoxes),
+  FERRY_OCR_REC_BATCH: envInt(1, 1024, 'crops').optional(),
+  FERRY_OCR_REC_WIDTH_SCALE: envNumber(0.25, 2).default(D.recWidthScale),
+  FERRY_OCR_REC_MAX_WIDTH: envInt(48, 100_000, 'pixels').default(D.recMaxWidth),
+  FERRY_OCR_MIN_CONFIDENCE: envNumber(0, 1).default(D.minConfidence),
+  FERRY_OCR_RECOVER_SPACES: envBool().default(D.recoverSpaces),
+  FERRY_OCR_SPACE_THRESHOLD: envNumber(0, 1).default(D.spaceThreshold),
+});
 
 /**
- * Options from `env`, falling back to DEFAULT_OCR_OPTIONS for unset variables, with the recognition
- * batch defaulting by `executionProvider` (see recBatchSize).
- * @throws ConfigError naming the variable when a value is malformed or out of range.
+ * Reads FERRY_OCR_* once, at the worker's start on its main thread (core/env.ts); the inference
+ * threads get the result, not the environment.
+ * @throws ConfigError naming the variable, its value and its range.
  */
-export function readOcrOptions(env: NodeJS.ProcessEnv = process.env, executionProvider = 'cpu'): OcrOptions {
-  const options: OcrOptions = { ...DEFAULT_OCR_OPTIONS };
-  if (executionProvider !== 'cpu') options.recBatchSize = ACCELERATOR_REC_BATCH;
-  for (const [key, name, range] of NUMBER_VARS) {
-    const raw = env[name]?.trim();
-    if (!raw) continue;
-    const value = Number(raw);
-    if (
-      !Number.isFinite(value) ||
-      value < range.min ||
-      value > range.max ||
-      (range.integer && !Number.isInteger(value))
-    ) {
-      throw new ConfigError(
-        `${name}=${raw} is invalid: expected ${range.integer ? 'an integer' : 'a number'} from ${range.min} to ${range.max}.`,
-      );
-    }
-    options[key] = value;
-  }
-  const spaces = env.FERRY_OCR_RECOVER_SPACES?.trim().toLowerCase();
-  if (spaces) {
-    if (!['true', 'false', '1', '0'].includes(spaces)) {
-      throw new ConfigError(`FERRY_OCR_RECOVER_SPACES=${spaces} is invalid: expected true or false.`);
-    }
-    options.recoverSpaces = spaces === 'true' || spaces === '1';
-  }
-  return options;
+export function readOcrSettings(env: Record<string, string | undefined> = process.env): OcrSettings {
+  const e = readEnv(OcrEnvSchema, env);
+  return {
+    detLimitSide: e.FERRY_OCR_DET_LIMIT_SIDE,
+    detThreshold: e.FERRY_OCR_DET_THRESHOLD,
+    detBoxThreshold: e.FERRY_OCR_DET_BOX_THRESHOLD,
+    detUnclipRatio: e.FERRY_OCR_DET_UNCLIP_RATIO,
+    detMinBoxSide: e.FERRY_OCR_DET_MIN_BOX_SIDE,
+    detMaxBoxes: e.FERRY_OCR_DET_MAX_BOXES,
+    ...(e.FERRY_OCR_REC_BATCH !== undefined ? { recBatchSize: e.FERRY_OCR_REC_BATCH } : {}),
+    recWidthScale: e.FERRY_OCR_REC_WIDTH_SCALE,
+    recMaxWidth: e.FERRY_OCR_REC_MAX_WIDTH,
+    minConfidence: e.FERRY_OCR_MIN_CONFIDENCE,
+    recoverSpaces: e.FERRY_OCR_RECOVER_SPACES,
+    spaceThreshold: e.FERRY_OCR_SPACE_THRESHOLD,
+  };
+}
+
+/** The options for a thread whose sessions run on `executionProvider` (see recBatchSize). */
+export function resolveOcrOptions(settings: OcrSettings, executionProvider: string): OcrOptions {
+  const recBatchSize =
+    settings.recBatchSize ?? (executionProvider === 'cpu' ? D.recBatchSize : ACCELERATOR_REC_BATCH);
+  return { ...settings, recBatchSize };
+}
+
+/** readOcrSettings then resolveOcrOptions, for callers outside the worker (tests, the bench). */
+export function readOcrOptions(
+  env: Record<string, string | undefined> = process.env,
+  executionProvider = 'cpu',
+): OcrOptions {
+  return resolveOcrOptions(readOcrSettings(env), executionProvider);
 }

@@ -24,9 +24,24 @@ describe('workerConfigFromEnv', () => {
         FERRY_HEALTH_PORT: 'x',
       });
     expect(read).toThrow(ConfigError);
-    expect(read).toThrow(/FERRY_INFERENCE_THREADS: .*>=\s*1/);
-    expect(read).toThrow(/FERRY_EXECUTION_PROVIDERS/);
-    expect(read).toThrow(/FERRY_HEALTH_PORT/);
+    expect(read).toThrow('FERRY_INFERENCE_THREADS="0": must be an integer from 1 to 64 threads');
+    expect(read).toThrow('FERRY_EXECUTION_PROVIDERS="cuda,tpu": must be one of cuda, tensorrt, cpu');
+    expect(read).toThrow('FERRY_HEALTH_PORT="x": must be an integer from 0 to 65535');
+  });
+
+  it('reads booleans one way and takes an empty variable as unset', () => {
+    for (const [value, expected] of [
+      ['true', true],
+      ['TRUE', true],
+      ['1', true],
+      ['false', false],
+      [' 0 ', false],
+    ] as const)
+      expect(workerConfigFromEnv({ FERRY_TASK_PROTECTION: value }).taskProtection).toBe(expected);
+    expect(workerConfigFromEnv({ FERRY_TASK_PROTECTION: '' }).taskProtection).toBe(true);
+    expect(() => workerConfigFromEnv({ FERRY_TASK_PROTECTION: 'yes' })).toThrow(
+      'FERRY_TASK_PROTECTION="yes": must be true or false (or 1 or 0)',
+    );
   });
 
   it('refuses a heartbeat that would let a running job reappear', () => {

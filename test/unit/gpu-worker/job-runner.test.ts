@@ -16,6 +16,7 @@ import { type Job, JobStatus } from '../../../core/job.ts';
 import { workerConfigFromEnv } from '../../../gpu-worker/config.ts';
 import { InvalidInputError } from '../../../gpu-worker/errors.ts';
 import { backoffSec, JobRunner, type RunnerJobStore } from '../../../gpu-worker/job-runner.ts';
+import { pinoLog } from '../../../gpu-worker/logger.ts';
 
 const s3 = mockClient(S3Client);
 const sqs = mockClient(SQSClient);
@@ -66,7 +67,7 @@ function runner(store: RunnerJobStore, run = vi.fn()) {
     pool: { run },
     queueUrl: 'q',
     config,
-    log: pino({ level: 'silent' }),
+    log: pinoLog(pino({ level: 'silent' })),
   });
 }
 
