@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { type AwsClients, createAwsClients } from '../../core/aws.ts';
 import { JobStore } from '../../core/job-store.ts';
+import { ensureLocalClient, type LocalClient } from '../../scripts/local/local-client.ts';
 import { type LocalOutputs, provision, suffixedNames } from '../../scripts/local/provision.ts';
 
 export interface TestStack {
@@ -13,6 +14,8 @@ export interface TestStack {
   env: Record<string, string>;
   aws: AwsClients;
   jobs: JobStore;
+  /** A client of the stack ("acme"), with an API key and a webhook secret. */
+  client: LocalClient;
 }
 
 export async function createTestStack(options: { withWebhookFunction?: boolean } = {}): Promise<TestStack> {
@@ -26,7 +29,9 @@ export async function createTestStack(options: { withWebhookFunction?: boolean }
   });
   const env = stackEnv(outputs);
   const aws = createAwsClients({ ...process.env, ...env });
-  return { outputs, env, aws, jobs: new JobStore({ dynamo: aws.dynamo, table: outputs.table }) };
+  // Generous limits: tests poll fast; test/api/rate-limit.test.ts makes a client with tight ones.
+  const client = await ensureLocalClient(outputs, 'acme', { requestsPerSec: 1000, burst: 1000 });
+  return { outputs, env, aws, jobs: new JobStore({ dynamo: aws.dynamo, table: outputs.table }), client };
 }
 
 export function stackEnv(outputs: LocalOutputs): Record<string, string> {
@@ -40,8 +45,11 @@ export function stackEnv(outputs: LocalOutputs): Record<string, string> {
     FERRY_QUEUE_URL: outputs.queueUrl,
     FERRY_WEBHOOK_QUEUE_URL: outputs.webhookQueueUrl,
     FERRY_DLQ_URL: outputs.dlqUrl,
-    // Test receivers listen on loopback, which production refuses.
+    FERRY_CLIENTS_TABLE: outputs.clientsTable,
+    FERRY_PARAMETER_PREFIX: outputs.parameterPrefix,
+    // Test receivers listen on loopback on random ports, which production refuses.
     FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
+    FERRY_WEBHOOK_PORTS: '*',
   };
 }
 

@@ -11,6 +11,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda
 import { mockClient } from 'aws-sdk-client-mock';
 import { handle } from 'hono/aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { Principal } from '../../core/client-store.ts';
+import { CLIENT_LIMITS } from '../../core/config.ts';
 import { JobStore } from '../../core/job-store.ts';
 import { createApp } from '../../functions/api/app.ts';
 import type { ApiDeps } from '../../functions/api/deps.ts';
@@ -21,6 +23,11 @@ const KEY = 'unit-test-key-0123456789';
 const OTHER_KEY = 'second-key-abcdefghijkl';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const dynamoMock = mockClient(DynamoDBDocumentClient);
+const principal: Principal = {
+  client: { clientId: 'acme', name: 'acme', createdAt: '2026-01-01T00:00:00.000Z' },
+  limits: CLIENT_LIMITS,
+  bucket: {},
+};
 
 function createHandler(options: Partial<ApiOptions> = {}, extra: Partial<ApiDeps> = {}) {
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials }));
@@ -42,7 +49,13 @@ function createHandler(options: Partial<ApiOptions> = {}, extra: Partial<ApiDeps
     }),
     sqs: new SQSClient({ region: 'us-east-1', credentials }),
     bucket: 'ferry-test',
-    options: apiOptions({ apiKeys: [KEY, OTHER_KEY], ...options }),
+    clients: {
+      authenticate: async (key) => (key === KEY || key === OTHER_KEY ? principal : undefined),
+      takeRequestToken: async () => ({ allowed: true }),
+      countJob: async () => ({ allowed: true }),
+    },
+    secrets: { cursorKey: async () => Buffer.alloc(32, 7) },
+    options: apiOptions(options),
     logger: new Logger({ serviceName: 'api-unit', logLevel: 'SILENT' }),
     resolve: async (host) =>
       host === 'internal.example.com'
@@ -257,7 +270,7 @@ describe('POST /uploads validation', () => {
       'webhookUrl',
       /password/,
     ],
-    ['a loopback webhook', { ...upload, webhookUrl: 'http://127.0.0.1:8080/hook' }, 'webhookUrl', /private/],
+    ['a loopback webhook', { ...upload, webhookUrl: 'http://127.0.0.1/hook' }, 'webhookUrl', /private/],
     [
       'a metadata-service webhook',
       { ...upload, webhookUrl: 'http://169.254.169.254/' },
@@ -271,7 +284,13 @@ describe('POST /uploads validation', () => {
       'webhookUrl',
       /private/,
     ],
-    ['a localhost webhook', { ...upload, webhookUrl: 'http://localhost:3000/' }, 'webhookUrl', /local host/],
+    ['a localhost webhook', { ...upload, webhookUrl: 'http://localhost/' }, 'webhookUrl', /local host/],
+    [
+      'a webhook on another port',
+      { ...upload, webhookUrl: 'https://hooks.example.com:8443/' },
+      'webhookUrl',
+      /port 80 or 443, not 8443/,
+    ],
     [
       'a webhook host resolving to a private address',
       { ...upload, webhookUrl: 'https://internal.example.com/hook' },
@@ -295,7 +314,7 @@ describe('POST /uploads validation', () => {
   it('accepts private webhook addresses when FERRY_ALLOW_PRIVATE_WEBHOOKS is on', async () => {
     const res = await call(
       { method: 'POST', path: '/uploads', body: { ...upload, webhookUrl: 'http://127.0.0.1:8080/hook' } },
-      createHandler({ allowPrivateWebhooks: true }),
+      createHandler({ allowPrivateWebhooks: true, webhookPorts: 'any' }),
     );
     expect(res.status).toBe(201);
   });
@@ -389,10 +408,7 @@ describe('GET /jobs and /jobs/{id} validation', () => {
   });
 
   it('answers 404 when canceling an unknown job', async () => {
-    const { ConditionalCheckFailedException } = await import('@aws-sdk/client-dynamodb');
-    dynamoMock
-      .on(UpdateCommand)
-      .rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+    dynamoMock.on(GetCommand).resolves({});
     const res = await call({ method: 'DELETE', path: '/jobs/00000000-0000-4000-8000-000000000000' });
     expect(res.status).toBe(404);
   });

@@ -36,6 +36,7 @@ const job: Job = {
   resultKey: 'results/11111111-1111-4111-8111-111111111111.json',
   webhookUrl: 'https://hooks.example.com/ferry',
   workerId: 'w1',
+  clientId: 'acme',
   expiresAt: 0,
 };
 
@@ -45,12 +46,14 @@ function deps(post: (...args: Parameters<typeof postWebhook>) => Promise<PostOut
     jobs: new JobStore({ dynamo, table: 'jobs' }),
     queue: { sqs, queueUrl: 'https://sqs.test/webhooks' },
     options: {
-      secret: 'whsec_c2VjcmV0',
+      parameterPrefix: '/ferry/unit',
+      ports: [80, 443],
       allowPrivate: false,
       firstRetryDelaySec: 10,
       maxAttempts: 3,
       requestTimeoutMs: 1000,
     },
+    secrets: { webhookSecrets: async () => ['whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY='] },
     logger: new Logger({ serviceName: 'unit', logLevel: 'SILENT' }),
     post,
     now: () => new Date('2026-01-01T00:00:05.000Z'),
@@ -212,8 +215,9 @@ describe('deliverWebhook', () => {
 
 describe('webhookOptionsFromEnv', () => {
   it('applies the defaults from core/config', () => {
-    expect(webhookOptionsFromEnv({ FERRY_WEBHOOK_SECRET: 'whsec_0123456789abcdef' })).toEqual({
-      secret: 'whsec_0123456789abcdef',
+    expect(webhookOptionsFromEnv({ FERRY_PARAMETER_PREFIX: '/ferry/prod' })).toEqual({
+      parameterPrefix: '/ferry/prod',
+      ports: [80, 443],
       allowPrivate: false,
       firstRetryDelaySec: WEBHOOK.firstRetryDelaySec,
       maxAttempts: WEBHOOK.maxAttempts,
@@ -223,12 +227,15 @@ describe('webhookOptionsFromEnv', () => {
 
   it('reads overrides and refuses bad values by name', () => {
     const env = {
-      FERRY_WEBHOOK_SECRET: 'whsec_0123456789abcdef',
+      FERRY_PARAMETER_PREFIX: '/ferry/prod',
       FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC: '1',
       FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
     };
     expect(webhookOptionsFromEnv(env)).toMatchObject({ firstRetryDelaySec: 1, allowPrivate: true });
-    expect(() => webhookOptionsFromEnv({})).toThrow(/FERRY_WEBHOOK_SECRET: is required/);
+    expect(() => webhookOptionsFromEnv({})).toThrow(/FERRY_PARAMETER_PREFIX: is required/);
+    expect(() => webhookOptionsFromEnv({ ...env, FERRY_WEBHOOK_PORTS: '80,http' })).toThrow(
+      /FERRY_WEBHOOK_PORTS/,
+    );
     expect(() => webhookOptionsFromEnv({ ...env, FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC: '901' })).toThrow(
       /FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC: must be 0..900/,
     );
