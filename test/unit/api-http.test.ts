@@ -306,6 +306,18 @@ describe('POST /uploads validation', () => {
     expect(dynamoMock.commandCalls(PutCommand)).toHaveLength(0);
   });
 
+  it('accepts a filename whose 200-byte truncation falls inside a surrogate pair', async () => {
+    const res = await post({ ...upload, filename: `a${'\u{20000}'.repeat(50)}.png` });
+    expect(res.status, res.text).toBe(201);
+    expect(res.json.key).toMatch(/^uploads\/[0-9a-f-]{36}\/a\u{20000}+$/u);
+  });
+
+  it('refuses image/bmp: the worker cannot decode it (core/media-types.ts)', async () => {
+    const res = await post({ ...upload, filename: 'scan.bmp', contentType: 'image/bmp' });
+    expect(res.status).toBe(400);
+    expect(res.json.error.field).toBe('contentType');
+  });
+
   it('lists every bad field at once', async () => {
     const res = await post({ filename: '', contentType: 'image/png', size: -1 });
     expect(res.json.error.issues.map((i: { field: string }) => i.field).sort()).toEqual(['filename', 'size']);

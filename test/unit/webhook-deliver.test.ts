@@ -189,6 +189,17 @@ describe('deliverWebhook', () => {
     expect(sent()).toEqual([]);
   });
 
+  it('refuses a port other than 80 or 443 without connecting', async () => {
+    stored({ webhookUrl: 'https://hooks.example.com:8443/ferry' });
+    const post = vi.fn();
+    const result = await deliverWebhook(deps(post), { jobId: job.jobId, attempt: 1 });
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      error: expect.stringContaining('port 80 or 443, not 8443'),
+    });
+    expect(post).not.toHaveBeenCalled();
+  });
+
   it.each<[string, Partial<Job>, number]>([
     ['an unknown job', { jobId: 'gone' }, 1],
     ['a job without a webhook', { webhookUrl: undefined }, 1],
@@ -301,6 +312,19 @@ describe('postWebhook', () => {
       error: 'timed out after 200 ms',
       retryable: true,
     });
+  });
+
+  it('stores a connection failure as its class, never the address and port (no port-scan oracle)', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const outcome = await postWebhook(new URL(`http://127.0.0.1:${port}/x`), {}, '{}', {
+      allowPrivate: true,
+      timeoutMs: 1000,
+    });
+    expect(outcome).toEqual({ ok: false, error: 'connection refused', retryable: true });
+    expect(JSON.stringify(outcome)).not.toContain(String(port));
   });
 
   it('refuses loopback receivers unless private webhooks are allowed, by literal and by name', async () => {
