@@ -9,9 +9,9 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateScan, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ClientStore, ClientStoreError } from '../core/client-store.ts';
 import { type ClientLimits, clientIdProblem } from '../core/clients.ts';
 import { ParameterAdmin } from '../core/parameter-admin.ts';
@@ -31,6 +31,9 @@ export const ADMIN_USAGE = `Usage: ferry clients|keys <command> [options]   (ope
   keys create <clientId>      Issue another API key for a client (shown once)
   keys list [<clientId>]      List keys (ids only; keys are stored as hashes)
   keys revoke <keyId>         Revoke a key; refused from the next request on
+  keys import <clientId>      Migration: accept an existing key (from FERRY_IMPORT_KEY) for a client
+  clients adopt-jobs <clientId> --jobs-table T
+                              Migration: give every job without an owner to this client
 
 Options:
   --clients-table NAME        Clients table (or FERRY_CLIENTS_TABLE, or .ferry/outputs.json)
@@ -46,6 +49,35 @@ export function isAdminCommand(argv: readonly string[]): boolean {
 interface Admin {
   clients: ClientStore;
   parameters: ParameterAdmin;
+  dynamo: DynamoDBDocumentClient;
+}
+
+/** Sets `clientId` on every job that has none (jobs from before clients existed). */
+async function adoptJobs(dynamo: DynamoDBDocumentClient, table: string, clientId: string): Promise<number> {
+  let adopted = 0;
+  const pages = paginateScan(
+    { client: dynamo },
+    { TableName: table, FilterExpression: 'attribute_not_exists(clientId)', ProjectionExpression: 'jobId' },
+  );
+  for await (const page of pages) {
+    for (const item of page.Items ?? []) {
+      try {
+        await dynamo.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { jobId: item.jobId },
+            UpdateExpression: 'SET clientId = :c',
+            ConditionExpression: 'attribute_exists(jobId) AND attribute_not_exists(clientId)',
+            ExpressionAttributeValues: { ':c': clientId },
+          }),
+        );
+        adopted++;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+  }
+  return adopted;
 }
 
 export async function runAdmin(argv: readonly string[], io: CliIo, admin?: Admin): Promise<ExitCode> {
@@ -62,6 +94,7 @@ export async function runAdmin(argv: readonly string[], io: CliIo, admin?: Admin
         finish: { type: 'boolean' },
         'clients-table': { type: 'string' },
         'parameter-prefix': { type: 'string' },
+        'jobs-table': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -160,6 +193,28 @@ export async function runAdmin(argv: readonly string[], io: CliIo, admin?: Admin
         );
         return ExitCode.Ok;
       }
+      case 'keys import': {
+        const key = io.env.FERRY_IMPORT_KEY;
+        if (!key || key.length < 16) {
+          throw new UsageError('Set FERRY_IMPORT_KEY to the existing key (at least 16 characters)');
+        }
+        const { record } = await a.clients.createKey(need('a client id'), key);
+        print(
+          record,
+          `Imported a key for ${record.clientId} (key id ${record.keyId}); rotate it to a fry_ key soon.`,
+        );
+        return ExitCode.Ok;
+      }
+      case 'clients adopt-jobs': {
+        const clientId = need('a client id');
+        const table = values['jobs-table'] ?? (io.env.FERRY_TABLE || undefined);
+        if (!table) throw new UsageError('ferry clients adopt-jobs needs --jobs-table (or FERRY_TABLE)');
+        if (!(await a.clients.getClient(clientId)))
+          throw new ClientStoreError(`Client ${clientId} does not exist`);
+        const adopted = await adoptJobs(a.dynamo, table, clientId);
+        print({ clientId, adopted }, `${adopted} jobs without an owner now belong to ${clientId}.`);
+        return ExitCode.Ok;
+      }
       case 'keys revoke': {
         const record = await a.clients.revokeKey(need('a key id'));
         print(record, `Revoked key ${record.keyId} of ${record.clientId}.`);
@@ -225,5 +280,6 @@ async function adminFor(io: CliIo, tableFlag?: string, prefixFlag?: string): Pro
   return {
     clients: new ClientStore({ dynamo, table }),
     parameters: new ParameterAdmin({ ssm: new SSMClient(config), prefix }),
+    dynamo,
   };
 }

@@ -8,6 +8,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runAdmin } from '../../cli/clients.ts';
 import { JobStatus } from '../../core/job.ts';
+import { newJobId } from '../../core/keys.ts';
 import { handler as apiHandler } from '../../functions/api/handler.ts';
 import { capture } from '../cli/helpers.ts';
 import { createTestStack, eventually, type TestStack } from '../support/local-stack.ts';
@@ -18,9 +19,12 @@ let stack: TestStack;
 let keyA = '';
 let keyB = '';
 
-async function admin(
-  ...argv: string[]
-): Promise<{ code: number; json: Record<string, unknown>; stderr: string }> {
+type AdminResult = { code: number; json: Record<string, unknown>; stderr: string };
+
+const admin = (...argv: string[]): Promise<AdminResult> => adminWith({}, ...argv);
+
+/** Runs `ferry clients|keys ...` as an operator would, with the stack's coordinates in the environment. */
+async function adminWith(env: Record<string, string>, ...argv: string[]): Promise<AdminResult> {
   const stdout = capture();
   const stderr = capture();
   const code = await runAdmin([...argv, '--json'], {
@@ -30,6 +34,7 @@ async function admin(
     env: {
       FERRY_CLIENTS_TABLE: stack.outputs.clientsTable,
       FERRY_PARAMETER_PREFIX: stack.outputs.parameterPrefix,
+      ...env,
     },
     cwd: '/nonexistent',
     readFile: async () => new Uint8Array(),
@@ -197,5 +202,26 @@ describe('keys', () => {
     const unknown = await admin('keys', 'revoke', '0123456789abcdef');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/No key with id/);
+  });
+
+  it('migration: an old single key keeps working for a client, and ownerless jobs are adopted', async () => {
+    const oldJob = newJobId();
+    await stack.jobs.create({
+      jobId: oldJob,
+      status: JobStatus.Queued,
+      task: 'ocr',
+      bucket: stack.outputs.bucket,
+      key: `uploads/${oldJob}/old.png`,
+    });
+    expect((await admin('clients', 'create', 'legacy')).code).toBe(0);
+    const oldKey = 'the-old-single-api-key-0123456789';
+    const imported = await adminWith({ FERRY_IMPORT_KEY: oldKey }, 'keys', 'import', 'legacy');
+    expect(imported.code, imported.stderr).toBe(0);
+    expect((await call(oldKey, 'GET', `/jobs/${oldJob}`)).status).toBe(404);
+    const adopted = await adminWith({ FERRY_TABLE: stack.outputs.table }, 'clients', 'adopt-jobs', 'legacy');
+    expect(adopted.code, adopted.stderr).toBe(0);
+    expect(adopted.json.adopted).toBe(1);
+    expect((await call(oldKey, 'GET', `/jobs/${oldJob}`)).status).toBe(200);
+    expect((await call(keyA, 'GET', `/jobs/${oldJob}`)).status).toBe(404);
   });
 });
