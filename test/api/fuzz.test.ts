@@ -82,7 +82,7 @@ const fieldValue = fc.oneof(
   fc.constantFrom(
     0,
     -1,
-    1e400,
+    Number.POSITIVE_INFINITY,
     Number.MAX_SAFE_INTEGER,
     null,
     true,
@@ -136,6 +136,12 @@ const uploadBody = fc.oneof(
   }),
   fc.anything({ maxDepth: 3 }),
   anyText,
+  // Raw JSON that JavaScript cannot round-trip.
+  fc.constantFrom(
+    '{"filename":"a.png","contentType":"image/png","size":1e400}',
+    '{"filename":"a.png","contentType":"image/png","size":-0,"metadata":{"__proto__":{"x":"1"}}}',
+    '{"filename":"\\ud800","contentType":"image/png","size":1}',
+  ),
 );
 
 const forgedCursor = fc.oneof(
