@@ -23,6 +23,7 @@ export default $config({
     const { createStorage } = await import('./infra/storage.ts');
     const { createQueues } = await import('./infra/queues.ts');
     const { createSecrets } = await import('./infra/secrets.ts');
+    const { createClientsTable } = await import('./infra/clients.ts');
     const { createIngest } = await import('./infra/ingest.ts');
     const { createApi } = await import('./infra/api.ts');
     const { createWebhooks } = await import('./infra/webhooks.ts');
@@ -36,9 +37,10 @@ export default $config({
 
     const storage = createStorage(options.storage);
     const queues = createQueues(options.webhooks);
-    const secrets = createSecrets();
-    const ingest = createIngest({ storage, queues, functions, options: options.ingest });
-    const { api } = createApi({ storage, queues, secrets, functions, options: options.api });
+    const clients = createClientsTable(options.storage);
+    const secrets = createSecrets($app.stage);
+    const ingest = createIngest({ storage, clients, queues, functions, options: options.ingest });
+    const { api } = createApi({ storage, clients, queues, secrets, functions, options: options.api });
     createWebhooks({ storage, queues, secrets, functions, options: options.webhooks });
 
     const network = createNetwork(options.network);
@@ -50,6 +52,8 @@ export default $config({
       apiUrl: api.url,
       bucket: storage.bucket.name,
       table: storage.table.name,
+      clientsTable: clients.name,
+      parameterPrefix: secrets.prefix,
       queueUrl: queues.jobs.url,
       dlqUrl: queues.jobsDeadLetter.url,
       webhookQueueUrl: queues.webhooks.url,

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { JobStatus } from '../core/job.ts';
 import { type Command, isOperatorCommand, parseCommandLine, USAGE } from './args.ts';
 import { FerryClient } from './client.ts';
+import { isAdminCommand, runAdmin } from './clients.ts';
 import { resolveApiConfig } from './config.ts';
 import { ApiRequestError, ExitCode, exitCodeFor, UsageError } from './errors.ts';
 import { describeJob, jobsTable, resultText } from './format.ts';
@@ -22,10 +23,11 @@ export function run(argv: readonly string[]): Promise<ExitCode> {
 }
 
 export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  if (isAdminCommand(argv)) return runAdmin(argv, io);
   try {
     const command = parseCommandLine(argv);
     if (command.name === 'help') {
-      io.stdout.write(USAGE);
+      io.stdout.write(`${USAGE}\nOperator commands: ferry clients --help\n`);
       return ExitCode.Ok;
     }
     if (command.name === 'version') {

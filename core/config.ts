@@ -36,6 +36,8 @@ export const TABLE = {
   partitionKey: 'jobId',
   /** GSI that lists jobs by status, newest first. */
   statusIndex: { name: 'byStatus', partitionKey: 'status', sortKey: 'createdAt' },
+  /** GSI that lists one client's jobs, newest first (GET /jobs: one query per page). */
+  clientIndex: { name: 'byClient', partitionKey: 'clientId', sortKey: 'createdAt' },
   /** TTL attribute, epoch seconds. */
   ttlAttribute: 'expiresAt',
 } as const;
@@ -125,4 +127,48 @@ export const LOCAL_RESOURCES = {
   webhookDeadLetterQueue: 'ferry-webhooks-dlq',
   ingestFunction: 'ferry-ingest',
   webhookFunction: 'ferry-webhook',
+  clientsTable: 'ferry-clients',
+  parameterPrefix: '/ferry/local',
+} as const;
+
+/**
+ * Clients table (DynamoDB), one table for three kinds of item, told apart by the partition
+ * key's prefix: `client#<clientId>` (name, limits, the rate-limit bucket), `key#<sha256 of an
+ * API key>` (owner, revocation) and `day#<clientId>#<YYYY-MM-DD>` (jobs created that UTC day,
+ * expiring through TTL). Only hashes of API keys are stored.
+ */
+export const CLIENTS_TABLE = {
+  partitionKey: 'pk',
+  /** TTL attribute, epoch seconds (day counters only). */
+  ttlAttribute: 'expiresAt',
+  prefix: { client: 'client#', key: 'key#', day: 'day#' },
+} as const;
+
+/** Per-client limits when a client sets none of its own. */
+export const CLIENT_LIMITS = {
+  /** Sustained API requests per second (token bucket refill rate). */
+  requestsPerSec: 50,
+  /** Requests that may arrive at once (token bucket capacity). */
+  burst: 100,
+  /** Jobs a client may create per UTC day through POST /uploads. */
+  jobsPerDay: 10_000,
+} as const;
+
+/**
+ * SSM Parameter Store layout (SecureString), under a deployment prefix such as `/ferry/prod`.
+ * Nothing secret is ever put in a function's or task's environment: functions get the prefix
+ * and read these at cold start, cached for `cacheSec`.
+ */
+export const PARAMETERS = {
+  /** A client's webhook signing secrets, newest first, space-separated (two during a rotation). */
+  webhookSecret: (prefix: string, clientId: string) => `${prefix}/clients/${clientId}/webhook-secret`,
+  /** Path pattern of every client's webhook secret (IAM resource of the webhook function). */
+  webhookSecretPattern: (prefix: string) => `${prefix}/clients/*/webhook-secret`,
+  /** HMAC key that signs GET /jobs cursors. */
+  cursorKey: (prefix: string) => `${prefix}/api/cursor-key`,
+  /**
+   * How long a read parameter is cached, in seconds. A rotated webhook secret is picked up within
+   * this time; rotation keeps the old secret signing meanwhile, so receivers never see a gap.
+   */
+  cacheSec: 60,
 } as const;

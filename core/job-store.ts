@@ -64,6 +64,15 @@ export interface ListJobsOptions {
   cursor?: string;
 }
 
+export interface ClientJobsQuery {
+  clientId: string;
+  /** Only jobs in this status (a filter on the page the index returns). */
+  status?: JobStatus;
+  limit: number;
+  /** LastEvaluatedKey of the previous page, as returned in `lastKey`. */
+  startKey?: Record<string, string>;
+}
+
 export interface JobPage {
   jobs: Job[];
   cursor?: string;
@@ -312,6 +321,37 @@ export class JobStore {
     );
     const item = out.Items?.[0];
     return item ? fromItem(item) : undefined;
+  }
+
+  /**
+   * One page of a client's jobs, newest first: one query on the client index. With `status`,
+   * the status is a filter, so a page may hold fewer than `limit` jobs yet have a next page.
+   */
+  async listByClient(query: ClientJobsQuery): Promise<{ jobs: Job[]; lastKey?: Record<string, string> }> {
+    const index = TABLE.clientIndex;
+    const out = await this.#dynamo.send(
+      new QueryCommand({
+        TableName: this.#table,
+        IndexName: index.name,
+        KeyConditionExpression: '#client = :client',
+        ...(query.status ? { FilterExpression: '#status = :status' } : {}),
+        ExpressionAttributeNames: {
+          '#client': index.partitionKey,
+          ...(query.status ? { '#status': 'status' } : {}),
+        },
+        ExpressionAttributeValues: {
+          ':client': query.clientId,
+          ...(query.status ? { ':status': query.status } : {}),
+        },
+        ScanIndexForward: false,
+        Limit: query.limit,
+        ...(query.startKey ? { ExclusiveStartKey: query.startKey } : {}),
+      }),
+    );
+    return {
+      jobs: (out.Items ?? []).map(fromItem),
+      ...(out.LastEvaluatedKey ? { lastKey: out.LastEvaluatedKey as Record<string, string> } : {}),
+    };
   }
 
   async #update(

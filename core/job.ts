@@ -93,6 +93,11 @@ export interface Job {
   webhook?: WebhookDelivery;
   /** Free-form client data from POST /uploads, returned untouched. */
   metadata?: Record<string, string>;
+  /**
+   * The client that owns the job (core/clients.ts): from the API key for API uploads, from the
+   * key's prefix or the deployment's default client for direct drops. Only its owner sees it.
+   */
+  clientId?: string;
   /** TTL, epoch seconds. */
   expiresAt: number;
   /** The FAILED job this one re-runs (`ferry retry`); its own failures are in `history`. */

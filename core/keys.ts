@@ -64,7 +64,13 @@ export function sanitiseFilename(filename: string): string {
     .replace(/[^\p{L}\p{N}._ -]/gu, '_')
     .replace(/^[.\s]+/, '')
     .trim();
-  while (Buffer.byteLength(clean) > 200) clean = clean.slice(0, -1);
+  // Whole code points only: cutting a UTF-16 unit could leave half a surrogate pair, which is
+  // not valid Unicode and makes URL encoding of the key throw.
+  const points = Array.from(clean);
+  while (Buffer.byteLength(clean) > 200) {
+    points.pop();
+    clean = points.join('');
+  }
   return clean || 'upload';
 }
 

@@ -13,6 +13,8 @@ const ResourcesSchema = z.object({
   FERRY_QUEUE_URL: z.url('must be the jobs queue URL'),
   FERRY_WEBHOOK_QUEUE_URL: z.url('must be the webhooks queue URL').optional(),
   FERRY_DLQ_URL: z.url('must be the jobs dead-letter queue URL').optional(),
+  FERRY_CLIENTS_TABLE: z.string().min(3, 'must name the DynamoDB clients table').optional(),
+  FERRY_PARAMETER_PREFIX: z.string().min(2, 'must be the SSM parameter prefix').optional(),
 });
 
 /** The resources by name; V is string at run time, a Pulumi Input in infra/. */
@@ -24,6 +26,10 @@ export interface ResourceNames<V = string> {
   webhookQueueUrl?: V | undefined;
   /** The jobs queue's dead-letter queue; the worker fails the jobs whose messages land there. */
   dlqUrl?: V | undefined;
+  /** The clients and API key hashes table (the API, the webhook function, operator commands). */
+  clientsTable?: V | undefined;
+  /** The SSM path prefix of the deployment's secrets, e.g. `/ferry/prod`. */
+  parameterPrefix?: V | undefined;
 }
 
 export type Resources = ResourceNames<string>;
@@ -35,6 +41,8 @@ export const RESOURCE_ENV = {
   queueUrl: 'FERRY_QUEUE_URL',
   webhookQueueUrl: 'FERRY_WEBHOOK_QUEUE_URL',
   dlqUrl: 'FERRY_DLQ_URL',
+  clientsTable: 'FERRY_CLIENTS_TABLE',
+  parameterPrefix: 'FERRY_PARAMETER_PREFIX',
 } as const satisfies Record<keyof Resources, string>;
 
 /** Reads the resource names from the environment; throws ConfigError naming each missing variable. */
@@ -48,6 +56,8 @@ export function resourcesFromEnv(env: NodeJS.ProcessEnv = process.env): Resource
     queueUrl: e.FERRY_QUEUE_URL,
     ...(e.FERRY_WEBHOOK_QUEUE_URL ? { webhookQueueUrl: e.FERRY_WEBHOOK_QUEUE_URL } : {}),
     ...(e.FERRY_DLQ_URL ? { dlqUrl: e.FERRY_DLQ_URL } : {}),
+    ...(e.FERRY_CLIENTS_TABLE ? { clientsTable: e.FERRY_CLIENTS_TABLE } : {}),
+    ...(e.FERRY_PARAMETER_PREFIX ? { parameterPrefix: e.FERRY_PARAMETER_PREFIX } : {}),
   };
 }
 

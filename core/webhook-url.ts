@@ -11,6 +11,7 @@
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
+import { z } from 'zod';
 import { FerryError } from './errors.ts';
 
 /** Longest accepted webhook URL, in characters. */
@@ -177,4 +178,35 @@ export function guardedLookup(
     const first = addresses[0] as LookupAddress;
     return callback(null, first.address, first.family);
   });
+}
+
+/**
+ * Ports a webhook URL may name. Only the web's own ports by default: any other port would let a
+ * client probe which ports answer on a host (a port scan through Ferry). `'any'` in local mode,
+ * where receivers listen on random loopback ports.
+ */
+export type WebhookPorts = readonly number[] | 'any';
+
+export const DEFAULT_WEBHOOK_PORTS: WebhookPorts = [80, 443];
+
+/** FERRY_WEBHOOK_PORTS: comma-separated port numbers, or `*` for any. */
+export const WebhookPortsSchema = z
+  .string()
+  .optional()
+  .transform((value, ctx): WebhookPorts => {
+    if (value === undefined || value.trim() === '') return DEFAULT_WEBHOOK_PORTS;
+    if (value.trim() === '*') return 'any';
+    const ports = value.split(',').map((p) => Number(p.trim()));
+    if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65_535)) {
+      ctx.addIssue({ code: 'custom', message: 'must be comma-separated port numbers (1..65535) or *' });
+      return z.NEVER;
+    }
+    return ports;
+  });
+
+/** Throws WebhookUrlError when the URL's port (explicit or the scheme's) is not allowed. */
+export function assertAllowedPort(url: URL, ports: WebhookPorts): void {
+  if (ports === 'any') return;
+  const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  if (!ports.includes(port)) throw new WebhookUrlError(`must use port ${ports.join(' or ')}, not ${port}`);
 }

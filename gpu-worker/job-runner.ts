@@ -198,12 +198,25 @@ export class JobRunner {
   async #download(job: Job): Promise<Uint8Array> {
     const { maxInputBytes } = this.#d.config;
     const out = await this.#d.s3
-      .send(new GetObjectCommand({ Bucket: job.bucket, Key: job.key }))
+      // IfMatch: the object ingest recorded, not whatever replaced it since under the same key.
+      .send(
+        new GetObjectCommand({
+          Bucket: job.bucket,
+          Key: job.key,
+          ...(job.etag ? { IfMatch: `"${job.etag}"` } : {}),
+        }),
+      )
       .catch((error: unknown) => {
         if (error instanceof NoSuchKey) {
           throw new JobRejectedError(
             'INPUT_MISSING',
             `The input s3://${job.bucket}/${job.key} no longer exists.`,
+          );
+        }
+        if ((error as { name?: string }).name === 'PreconditionFailed') {
+          throw new JobRejectedError(
+            'INPUT_CHANGED',
+            `The input s3://${job.bucket}/${job.key} was replaced after it was uploaded; submit the new file as a new job.`,
           );
         }
         throw error;

@@ -18,13 +18,14 @@ export interface Api {
 
 export interface ApiInput {
   storage: Storage;
+  clients: sst.aws.Dynamo;
   queues: Queues;
   secrets: Secrets;
   functions: FunctionsOptions;
   options: ApiOptions;
 }
 
-export function createApi({ storage, queues, secrets, functions, options }: ApiInput): Api {
+export function createApi({ storage, clients, queues, secrets, functions, options }: ApiInput): Api {
   const handler = new sst.aws.Function(
     'ApiHandler',
     functionArgs(functions, {
@@ -35,14 +36,16 @@ export function createApi({ storage, queues, secrets, functions, options }: ApiI
       environment: {
         ...resourceEnvironment(storage, queues),
         FERRY_WEBHOOK_QUEUE_URL: queues.webhooks.url,
-        FERRY_API_KEYS: secrets.apiKeys.value,
-        FERRY_WEBHOOK_SECRET: secrets.webhookSecret.value,
+        FERRY_CLIENTS_TABLE: clients.name,
+        FERRY_PARAMETER_PREFIX: secrets.prefix,
         FERRY_CORS_ORIGINS: options.corsOrigins.join(','),
       },
       permissions: $resolve({
         bucketArn: storage.bucket.arn,
         tableArn: storage.table.arn,
         webhooksQueueArn: queues.webhooks.arn,
+        clientsTableArn: clients.arn,
+        cursorKeyArn: secrets.cursorKeyArn,
       }).apply((arns) => scoped('ApiHandler', apiStatements(arns))),
     }),
   );

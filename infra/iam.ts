@@ -47,6 +47,11 @@ export function statusIndexArn(tableArn: string): string {
   return `${tableArn}/index/${TABLE.statusIndex.name}`;
 }
 
+/** ARN of the jobs table's client index (GET /jobs lists the caller's jobs through it). */
+export function clientIndexArn(tableArn: string): string {
+  return `${tableArn}/index/${TABLE.clientIndex.name}`;
+}
+
 /** ARN pattern of the tasks of one ECS cluster (for task scale-in protection). */
 export function clusterTasksArn(a: {
   partition: string;
@@ -85,6 +90,7 @@ export interface IngestArns {
   jobsQueueArn: string;
   /** The on-failure destination of the function's asynchronous (S3) invocations. */
   failuresQueueArn: string;
+  clientsTableArn: string;
 }
 
 /** Ingest: HeadObject the new upload, create/queue its job, send it to the jobs queue. */
@@ -96,6 +102,8 @@ export function ingestStatements(a: IngestArns): Statement[] {
     allow('EnqueueJobs', ['sqs:SendMessage'], [a.jobsQueueArn]),
     // Lambda sends events that failed every retry to the destination with the function's role.
     allow('ReportFailedEvents', ['sqs:SendMessage'], [a.failuresQueueArn]),
+    // Direct drops under uploads/<clientId>/ belong to that client if it exists.
+    allow('ReadClients', ['dynamodb:GetItem'], [a.clientsTableArn]),
   ];
 }
 
@@ -103,6 +111,9 @@ export interface ApiArns {
   bucketArn: string;
   tableArn: string;
   webhooksQueueArn: string;
+  clientsTableArn: string;
+  /** The cursor signing key parameter: the only parameter the API reads. */
+  cursorKeyArn: string;
 }
 
 /** API: presign uploads, read results, create/read/cancel/list jobs, enqueue webhook deliveries. */
@@ -112,14 +123,21 @@ export function apiStatements(a: ApiArns): Statement[] {
     allow('PresignUploads', ['s3:PutObject'], [objectsUnder(a.bucketArn, KEY_PREFIX.uploads)]),
     allow('ReadResults', ['s3:GetObject'], [objectsUnder(a.bucketArn, KEY_PREFIX.results)]),
     allow('Jobs', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [a.tableArn]),
-    allow('ListJobsByStatus', ['dynamodb:Query'], [statusIndexArn(a.tableArn)]),
+    allow('ListJobsByClient', ['dynamodb:Query'], [clientIndexArn(a.tableArn)]),
     allow('EnqueueWebhooks', ['sqs:SendMessage'], [a.webhooksQueueArn]),
+    // Key lookups, the rate-limit bucket and the daily job counter.
+    allow('Clients', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [a.clientsTableArn]),
+    // SecureStrings under the AWS-managed aws/ssm key need no kms grant: its key policy allows
+    // decryption through SSM to every principal of the account that may read the parameter.
+    allow('ReadCursorKey', ['ssm:GetParameter'], [a.cursorKeyArn]),
   ];
 }
 
 export interface WebhookArns {
   tableArn: string;
   webhooksQueueArn: string;
+  /** ARN pattern of every client's webhook secret parameter: the only parameters it reads. */
+  webhookSecretsArn: string;
 }
 
 /** Webhook delivery: consume the webhooks queue, re-enqueue with a delay, record the outcome. */
@@ -128,6 +146,7 @@ export function webhookStatements(a: WebhookArns): Statement[] {
     allow('ConsumeWebhooks', SQS_CONSUME, [a.webhooksQueueArn]),
     allow('RetryWebhooks', ['sqs:SendMessage'], [a.webhooksQueueArn]),
     allow('RecordDeliveries', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [a.tableArn]),
+    allow('ReadWebhookSecrets', ['ssm:GetParameter'], [a.webhookSecretsArn]),
   ];
 }
 

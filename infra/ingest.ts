@@ -18,6 +18,7 @@ export interface Ingest {
 
 export interface IngestInput {
   storage: Storage;
+  clients: sst.aws.Dynamo;
   queues: Queues;
   functions: FunctionsOptions;
   options: IngestOptions;
@@ -26,7 +27,7 @@ export interface IngestInput {
 /** Lambda's own retries of a failed asynchronous (S3) invocation (the maximum). */
 const ASYNC_RETRIES = 2;
 
-export function createIngest({ storage, queues, functions, options }: IngestInput): Ingest {
+export function createIngest({ storage, clients, queues, functions, options }: IngestInput): Ingest {
   const failures = new sst.aws.Queue('IngestFailuresQueue', {
     transform: {
       queue: { sqsManagedSseEnabled: true, messageRetentionSeconds: QUEUE.deadLetterRetentionSec },
@@ -42,12 +43,15 @@ export function createIngest({ storage, queues, functions, options }: IngestInpu
       memory: `${options.memoryMb} MB`,
       environment: {
         ...resourceEnvironment(storage, queues),
+        FERRY_CLIENTS_TABLE: clients.name,
+        ...(options.defaultClientId ? { FERRY_DEFAULT_CLIENT_ID: options.defaultClientId } : {}),
       },
       permissions: $resolve({
         bucketArn: storage.bucket.arn,
         tableArn: storage.table.arn,
         jobsQueueArn: queues.jobs.arn,
         failuresQueueArn: failures.arn,
+        clientsTableArn: clients.arn,
       }).apply((arns) => scoped('Ingest', ingestStatements(arns))),
       // The handler throws when a record failed, so Lambda retries the event; records already
       // ingested are no-ops. After the retries the event goes to `failures` instead of being lost.

@@ -67,6 +67,11 @@ export interface IngestOptions {
   timeoutSec: number;
   /** Lambda memory, in MB. @default FUNCTIONS.ingest.memoryMb */
   memoryMb: number;
+  /**
+   * The client that owns files dropped into `uploads/` outside `uploads/<clientId>/`
+   * (FERRY_DEFAULT_CLIENT_ID); unset, such jobs run but no API key sees them. @default unset
+   */
+  defaultClientId?: string;
 }
 
 /** The HTTP API (infra/api.ts). */

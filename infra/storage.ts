@@ -62,12 +62,18 @@ export function createStorage(o: StorageOptions): Storage {
       [TABLE.partitionKey]: 'string',
       [TABLE.statusIndex.partitionKey]: 'string',
       [TABLE.statusIndex.sortKey]: 'string',
+      [TABLE.clientIndex.partitionKey]: 'string',
     },
     primaryIndex: { hashKey: TABLE.partitionKey },
     globalIndexes: {
       [TABLE.statusIndex.name]: {
         hashKey: TABLE.statusIndex.partitionKey,
         rangeKey: TABLE.statusIndex.sortKey,
+        projection: 'all',
+      },
+      [TABLE.clientIndex.name]: {
+        hashKey: TABLE.clientIndex.partitionKey,
+        rangeKey: TABLE.clientIndex.sortKey,
         projection: 'all',
       },
     },

@@ -34,11 +34,13 @@ export function createWebhooks({ storage, queues, secrets, functions, options }:
       environment: {
         ...resourceEnvironment(storage, queues),
         FERRY_WEBHOOK_QUEUE_URL: queues.webhooks.url,
-        FERRY_WEBHOOK_SECRET: secrets.webhookSecret.value,
+        FERRY_PARAMETER_PREFIX: secrets.prefix,
       },
-      permissions: $resolve({ tableArn: storage.table.arn, webhooksQueueArn: queues.webhooks.arn }).apply(
-        (arns) => scoped('WebhookDelivery', webhookStatements(arns)),
-      ),
+      permissions: $resolve({
+        tableArn: storage.table.arn,
+        webhooksQueueArn: queues.webhooks.arn,
+        webhookSecretsArn: secrets.webhookSecretsArn,
+      }).apply((arns) => scoped('WebhookDelivery', webhookStatements(arns))),
     }),
   );
 

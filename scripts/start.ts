@@ -10,12 +10,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resourcesToEnv } from '../core/resources.ts';
 import { ensureEmulator } from './local/emulator.ts';
-import { LOCAL_WEBHOOK_SECRET, type LocalOutputs, provision } from './local/provision.ts';
+import { ensureLocalClient } from './local/local-client.ts';
+import { type LocalOutputs, provision } from './local/provision.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const OUTPUTS = path.join(ROOT, '.ferry', 'outputs.json');
-/** The local development key only; set FERRY_API_KEY to choose another. */
-const LOCAL_API_KEY = process.env.FERRY_API_KEY ?? 'ferry-local-development-key';
+/** The local client: owns API jobs made with its key and every direct drop. */
+const LOCAL_CLIENT_ID = 'local';
 const log = (line: string) => console.log(`[ferry] ${line}`);
 
 async function main(): Promise<void> {
@@ -27,14 +28,15 @@ async function main(): Promise<void> {
     AWS_REGION: region,
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
-    FERRY_WEBHOOK_SECRET: process.env.FERRY_WEBHOOK_SECRET ?? LOCAL_WEBHOOK_SECRET,
   });
-  log('provisioning bucket, table, queues and functions');
-  const outputs = await provision({ endpoint: emulator.endpoint, region });
+  log('provisioning bucket, tables, queues, parameters and functions');
+  const outputs = await provision({ endpoint: emulator.endpoint, region, defaultClientId: LOCAL_CLIENT_ID });
+  // A new key on every start (only its hash is stored, so an old one cannot be shown again).
+  const client = await ensureLocalClient(outputs, LOCAL_CLIENT_ID);
   const env = {
     ...resourcesToEnv(outputs),
-    FERRY_API_KEYS: LOCAL_API_KEY,
     FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
+    FERRY_WEBHOOK_PORTS: '*',
     // npm installs onnxruntime-node without its CUDA binaries (.npmrc), so locally only the CPU
     // provider can load; the container's default is cuda,cpu.
     FERRY_EXECUTION_PROVIDERS: process.env.FERRY_EXECUTION_PROVIDERS ?? 'cpu',
@@ -55,11 +57,17 @@ async function main(): Promise<void> {
   });
   const workerExit = new Promise<number | null>((resolve) => worker.once('exit', resolve));
 
-  const coordinates: LocalOutputs = { ...outputs, apiUrl: api.url, apiKey: LOCAL_API_KEY };
+  const coordinates: LocalOutputs = {
+    ...outputs,
+    apiUrl: api.url,
+    apiKey: client.apiKey,
+    clientId: client.clientId,
+    webhookSecret: client.webhookSecret,
+  };
   await mkdir(path.dirname(OUTPUTS), { recursive: true });
   await writeFile(OUTPUTS, `${JSON.stringify(coordinates, null, 2)}\n`);
   log(`local stack ready; coordinates in ${path.relative(process.cwd(), OUTPUTS)}`);
-  log(`API ${api.url} (Authorization: Bearer ${LOCAL_API_KEY})`);
+  log(`API ${api.url} (client "${client.clientId}"; its API key and webhook secret are in the file)`);
   log('try one of:');
   log(`  npx ferry submit photo.png --wait`);
   log(

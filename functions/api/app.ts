@@ -2,7 +2,8 @@
  * @module functions/api/app
  * The HTTP API as a Hono app: routes, and the middleware every request passes through, in
  * order: request log, errors as JSON, CORS (preflights answered before auth), 405 with `Allow`
- * for known paths, bearer auth, and a body size limit (413).
+ * for known paths, bearer auth (the caller's client), the client's rate limit (429), and a body
+ * size limit (413). Every route sees only the caller's jobs.
  *
  * | Route                | Answer                                                        |
  * |----------------------|---------------------------------------------------------------|
@@ -15,17 +16,21 @@ import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { methodNotAllowed } from 'hono/method-not-allowed';
-import { authenticate, createKeyMatcher } from './auth.ts';
+import type { Principal } from '../../core/client-store.ts';
+import { authenticate } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { ApiError, ApiErrorCode } from './errors.ts';
 import { cancelJob, getJob, listJobs } from './jobs.ts';
+import { limitRequest } from './rate-limit.ts';
 import { CreateUploadSchema, ListJobsQuerySchema } from './schemas.ts';
 import { createUpload } from './uploads.ts';
 
-export function createApp(deps: ApiDeps): Hono {
+/** What middleware hands to routes. */
+export type ApiEnv = { Variables: { principal: Principal } };
+
+export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   const { options, logger } = deps;
-  const matchesKey = createKeyMatcher(options.apiKeys);
-  const app = new Hono();
+  const app = new Hono<ApiEnv>();
 
   app.use(async (c, next) => {
     const started = performance.now();
@@ -71,7 +76,9 @@ export function createApp(deps: ApiDeps): Hono {
   );
 
   app.use(async (c, next) => {
-    authenticate(c.req.header('authorization'), matchesKey);
+    const principal = await authenticate(c.req.header('authorization'), deps.clients);
+    await limitRequest(deps.clients, principal);
+    c.set('principal', principal);
     await next();
   });
 
@@ -93,21 +100,29 @@ export function createApp(deps: ApiDeps): Hono {
   app.post('/uploads', async (c) => {
     const parsed = CreateUploadSchema.safeParse(await readJson(c));
     if (!parsed.success) throw ApiError.fromZod(parsed.error);
-    const created = await createUpload(deps, parsed.data);
-    logger.info('job created', { jobId: created.jobId, key: created.key, task: created.task });
+    const principal = c.get('principal');
+    const created = await createUpload(deps, principal, parsed.data);
+    logger.info('job created', {
+      jobId: created.jobId,
+      key: created.key,
+      task: created.task,
+      clientId: principal.client.clientId,
+    });
     return c.json(created, 201);
   });
 
   app.get('/jobs', async (c) => {
     const parsed = ListJobsQuerySchema.safeParse(c.req.query());
     if (!parsed.success) throw ApiError.fromZod(parsed.error, 'query');
-    return c.json(await listJobs(deps, parsed.data));
+    return c.json(await listJobs(deps, c.get('principal').client.clientId, parsed.data));
   });
 
-  app.get('/jobs/:id', async (c) => c.json(await getJob(deps, c.req.param('id'))));
+  app.get('/jobs/:id', async (c) =>
+    c.json(await getJob(deps, c.get('principal').client.clientId, c.req.param('id'))),
+  );
 
   app.delete('/jobs/:id', async (c) => {
-    const job = await cancelJob(deps, c.req.param('id'));
+    const job = await cancelJob(deps, c.get('principal').client.clientId, c.req.param('id'));
     logger.info('job canceled', { jobId: job.jobId });
     return c.json(job);
   });

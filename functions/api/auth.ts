@@ -1,36 +1,28 @@
 /**
  * @module functions/api/auth
- * Bearer-key authentication. Keys are compared as SHA-256 digests with `timingSafeEqual`, and
- * every configured key is compared on every request, so neither a key's length nor its
- * position in FERRY_API_KEYS, nor how many leading characters a guess got right, shows in the
- * response time.
+ * Bearer-key authentication against the clients table. The presented key is hashed and looked
+ * up with one consistent read (core/client-store.ts); nothing is cached, so a revoked key is
+ * refused from the next request on. Looking a key up by its SHA-256 leaks nothing through
+ * timing: a guess that shares a prefix with a real key has an unrelated hash.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import type { LimitDecision, Principal } from '../../core/client-store.ts';
 import { ApiError, ApiErrorCode } from './errors.ts';
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+/** What the API needs of the clients store; core/client-store.ts ClientStore implements it. */
+export interface ClientDirectory {
+  authenticate(presentedKey: string): Promise<Principal | undefined>;
+  takeRequestToken(principal: Principal): Promise<LimitDecision>;
+  countJob(principal: Principal): Promise<LimitDecision>;
 }
 
-/** Returns a matcher that tells whether a presented key is one of `keys`, in constant time. */
-export function createKeyMatcher(keys: readonly string[]): (presented: string) => boolean {
-  const digests = keys.map(digest);
-  return (presented) => {
-    const candidate = digest(presented);
-    let matched = false;
-    for (const known of digests) {
-      // No early exit: the loop costs the same whichever key (if any) matches.
-      matched = timingSafeEqual(candidate, known) || matched;
-    }
-    return matched;
-  };
-}
+/** Longest key looked up; longer values cannot be one of ours and are refused unhashed. */
+const MAX_KEY_LENGTH = 256;
 
 /**
- * Checks an `Authorization` header value. Throws ApiError 401 when no bearer key is presented
- * (with `WWW-Authenticate`), 403 when the key is not accepted.
+ * Checks an `Authorization` header value and returns the caller. Throws ApiError 401 when no
+ * bearer key is presented (with `WWW-Authenticate`), 403 when the key is unknown or revoked.
  */
-export function authenticate(header: string | undefined, matches: (presented: string) => boolean): void {
+export async function authenticate(header: string | undefined, clients: ClientDirectory): Promise<Principal> {
   const challenge = { 'WWW-Authenticate': 'Bearer realm="ferry"' };
   if (!header) {
     throw new ApiError(401, ApiErrorCode.Unauthorized, 'Send your API key as "Authorization: Bearer <key>"', {
@@ -45,7 +37,9 @@ export function authenticate(header: string | undefined, matches: (presented: st
       headers: challenge,
     });
   }
-  if (!matches(match[1])) {
+  const principal = match[1].length <= MAX_KEY_LENGTH ? await clients.authenticate(match[1]) : undefined;
+  if (!principal) {
     throw new ApiError(403, ApiErrorCode.Forbidden, 'The API key is not valid', { field: 'Authorization' });
   }
+  return principal;
 }

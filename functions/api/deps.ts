@@ -7,13 +7,20 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createAwsClients } from '../../core/aws.ts';
+import { ClientStore } from '../../core/client-store.ts';
 import { JobStore } from '../../core/job-store.ts';
 import { resourcesFromEnv } from '../../core/resources.ts';
+import { SecretStore } from '../../core/secrets.ts';
 import type { ResolveAll } from '../../core/webhook-url.ts';
+import type { ClientDirectory } from './auth.ts';
 import { type ApiOptions, apiOptionsFromEnv } from './options.ts';
 
 export interface ApiDeps {
   jobs: JobStore;
+  /** Clients, API key hashes and per-client limits. */
+  clients: ClientDirectory;
+  /** The API's secrets (SSM Parameter Store, cached). */
+  secrets: Pick<SecretStore, 'cursorKey'>;
   /** Reads result objects. */
   s3: S3Client;
   /** Signs upload and download URLs (see `createPresignClient`). */
@@ -48,6 +55,8 @@ export function apiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiDeps {
   const aws = createAwsClients(env);
   return {
     jobs: new JobStore({ dynamo: aws.dynamo, table: resources.table }),
+    clients: new ClientStore({ dynamo: aws.dynamo, table: options.clientsTable }),
+    secrets: new SecretStore({ prefix: options.parameterPrefix }),
     s3: aws.s3,
     presigner: createPresignClient(env),
     sqs: aws.sqs,

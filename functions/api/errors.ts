@@ -16,6 +16,7 @@ export const ApiErrorCode = {
   ValidationFailed: 'VALIDATION_FAILED',
   JobNotFound: 'JOB_NOT_FOUND',
   JobAlreadyFinal: 'JOB_ALREADY_FINAL',
+  RateLimited: 'RATE_LIMITED',
   Internal: 'INTERNAL',
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
@@ -40,7 +41,7 @@ export interface ApiErrorBody {
   };
 }
 
-export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 500;
+export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 429 | 500;
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';

@@ -1,6 +1,8 @@
 /**
  * @module functions/api/jobs
- * `GET /jobs/{id}`, `GET /jobs` and `DELETE /jobs/{id}` as domain functions over JobStore.
+ * `GET /jobs/{id}`, `GET /jobs` and `DELETE /jobs/{id}` as domain functions over JobStore, each
+ * for one client: another client's job is answered exactly like a job that does not exist (404),
+ * so a client cannot even learn that an id is in use.
  */
 import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -23,10 +25,16 @@ function notFound(jobId: string): ApiError {
   return new ApiError(404, ApiErrorCode.JobNotFound, `Job ${jobId} does not exist`, { field: 'id' });
 }
 
-export async function getJob(deps: ApiDeps, jobId: string): Promise<JobView> {
+/** The job if it exists and belongs to `clientId`; 404 otherwise. */
+async function ownJob(deps: ApiDeps, clientId: string, jobId: string): Promise<Job> {
   assertJobId(jobId);
   const job = await deps.jobs.get(jobId);
-  if (!job) throw notFound(jobId);
+  if (!job || job.clientId !== clientId) throw notFound(jobId);
+  return job;
+}
+
+export async function getJob(deps: ApiDeps, clientId: string, jobId: string): Promise<JobView> {
+  const job = await ownJob(deps, clientId, jobId);
   const result =
     job.status === JobStatus.Succeeded && job.resultKey
       ? await resultView(deps, job, job.resultKey)
@@ -40,8 +48,8 @@ export interface JobListView {
   cursor?: string;
 }
 
-export async function listJobs(deps: ApiDeps, query: ListJobsQuery): Promise<JobListView> {
-  const page = await listJobPage(deps.jobs, query);
+export async function listJobs(deps: ApiDeps, clientId: string, query: ListJobsQuery): Promise<JobListView> {
+  const page = await listJobPage(deps.jobs, await deps.secrets.cursorKey(), clientId, query);
   return { jobs: page.jobs.map((job) => toJobView(job)), ...(page.cursor ? { cursor: page.cursor } : {}) };
 }
 
@@ -49,8 +57,9 @@ export async function listJobs(deps: ApiDeps, query: ListJobsQuery): Promise<Job
  * Cancels a job that has not finished, then asks for its CANCELED webhook. A RUNNING job's
  * worker notices at its next heartbeat. 409 (with the current status) when already final.
  */
-export async function cancelJob(deps: ApiDeps, jobId: string): Promise<JobView> {
-  assertJobId(jobId);
+export async function cancelJob(deps: ApiDeps, clientId: string, jobId: string): Promise<JobView> {
+  // A job's owner never changes, so checking it before the conditional cancel is race-free.
+  await ownJob(deps, clientId, jobId);
   let job: Job;
   try {
     job = await deps.jobs.cancel(jobId);

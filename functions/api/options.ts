@@ -4,15 +4,19 @@
  * them, validated at cold start (a bad value stops the function with a message naming it).
  */
 import { z } from 'zod';
+import { LOCAL_RESOURCES } from '../../core/config.ts';
 import { envBool, readEnv } from '../../core/env.ts';
 import { MEDIA_TYPES } from '../../core/media-types.ts';
+import { PARAMETER_PREFIX_PATTERN } from '../../core/secrets.ts';
+import { DEFAULT_WEBHOOK_PORTS, type WebhookPorts, WebhookPortsSchema } from '../../core/webhook-url.ts';
 
 export interface ApiOptions {
-  /**
-   * Accepted bearer keys (FERRY_API_KEYS, comma-separated; at least one, each at least 16
-   * characters). Several keys allow rotation: add the new key, move clients, remove the old.
-   */
-  apiKeys: readonly string[];
+  /** DynamoDB table of clients and API key hashes (FERRY_CLIENTS_TABLE). */
+  clientsTable: string;
+  /** SSM path prefix of the deployment's parameters, e.g. `/ferry/prod` (FERRY_PARAMETER_PREFIX). */
+  parameterPrefix: string;
+  /** Ports a webhook URL may use (FERRY_WEBHOOK_PORTS, comma-separated or `*`). @defaultvalue 80, 443 */
+  webhookPorts: WebhookPorts;
   /** Lifetime of a presigned upload, in seconds (FERRY_UPLOAD_EXPIRES_SEC, 60..604800). @defaultvalue 900 */
   uploadExpiresSec: number;
   /** Largest accepted upload, in bytes (FERRY_MAX_UPLOAD_BYTES). @defaultvalue 20 MiB */
@@ -49,10 +53,8 @@ export const API_DEFAULTS = {
   resultInlineMaxBytes: 64 * 1024,
   maxBodyBytes: 64 * 1024,
   corsOrigins: ['*'],
-} as const satisfies Omit<ApiOptions, 'apiKeys'>;
-
-/** Shortest accepted API key, in characters. */
-export const MIN_API_KEY_LENGTH = 16;
+  webhookPorts: DEFAULT_WEBHOOK_PORTS,
+} as const satisfies Omit<ApiOptions, 'clientsTable' | 'parameterPrefix'>;
 
 const list = (value: string) =>
   value
@@ -61,18 +63,13 @@ const list = (value: string) =>
     .filter(Boolean);
 
 const EnvSchema = z.object({
-  FERRY_API_KEYS: z
-    .string({
-      message: 'is required: comma-separated API keys clients send as "Authorization: Bearer <key>"',
-    })
-    .transform(list)
-    .pipe(
-      z
-        .array(
-          z.string().min(MIN_API_KEY_LENGTH, `each key must be at least ${MIN_API_KEY_LENGTH} characters`),
-        )
-        .min(1, 'must hold at least one key'),
-    ),
+  FERRY_CLIENTS_TABLE: z
+    .string({ message: 'is required: the DynamoDB table of clients and API key hashes' })
+    .min(3, 'must name the clients table'),
+  FERRY_PARAMETER_PREFIX: z
+    .string({ message: 'is required: the SSM parameter path prefix, e.g. /ferry/prod' })
+    .regex(PARAMETER_PREFIX_PATTERN, 'must look like /ferry/<stage>'),
+  FERRY_WEBHOOK_PORTS: WebhookPortsSchema,
   FERRY_UPLOAD_EXPIRES_SEC: z.coerce
     .number()
     .int()
@@ -113,7 +110,9 @@ export function apiOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiOpti
   const e = readEnv(EnvSchema, env);
   return {
     ...API_DEFAULTS,
-    apiKeys: e.FERRY_API_KEYS,
+    clientsTable: e.FERRY_CLIENTS_TABLE,
+    parameterPrefix: e.FERRY_PARAMETER_PREFIX,
+    webhookPorts: e.FERRY_WEBHOOK_PORTS,
     uploadExpiresSec: e.FERRY_UPLOAD_EXPIRES_SEC,
     maxUploadBytes: e.FERRY_MAX_UPLOAD_BYTES,
     allowedContentTypes: e.FERRY_ALLOWED_CONTENT_TYPES,
@@ -123,7 +122,12 @@ export function apiOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiOpti
   };
 }
 
-/** Options with defaults filled in, for tests and embedders: only `apiKeys` is required. */
-export function apiOptions(overrides: Partial<ApiOptions> & Pick<ApiOptions, 'apiKeys'>): ApiOptions {
-  return { ...API_DEFAULTS, ...overrides };
+/** Options with defaults filled in (local resource names), for tests and embedders. */
+export function apiOptions(overrides: Partial<ApiOptions> = {}): ApiOptions {
+  return {
+    ...API_DEFAULTS,
+    clientsTable: LOCAL_RESOURCES.clientsTable,
+    parameterPrefix: LOCAL_RESOURCES.parameterPrefix,
+    ...overrides,
+  };
 }

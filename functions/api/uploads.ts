@@ -15,11 +15,18 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { Principal } from '../../core/client-store.ts';
 import { JobStatus } from '../../core/job.ts';
 import { apiUploadKey, newJobId } from '../../core/keys.ts';
-import { assertPublicHost, parseWebhookUrl, WebhookUrlError } from '../../core/webhook-url.ts';
+import {
+  assertAllowedPort,
+  assertPublicHost,
+  parseWebhookUrl,
+  WebhookUrlError,
+} from '../../core/webhook-url.ts';
 import type { ApiDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
+import { limitNewJob } from './rate-limit.ts';
 import { type CreateUploadRequest, UploadMethod } from './schemas.ts';
 
 export type UploadTarget =
@@ -46,7 +53,11 @@ export interface CreatedUpload {
   expiresAt: string;
 }
 
-export async function createUpload(deps: ApiDeps, request: CreateUploadRequest): Promise<CreatedUpload> {
+export async function createUpload(
+  deps: ApiDeps,
+  principal: Principal,
+  request: CreateUploadRequest,
+): Promise<CreatedUpload> {
   const { options } = deps;
   const contentType = normaliseContentType(request.contentType);
   if (!options.allowedContentTypes.includes(contentType)) {
@@ -57,6 +68,8 @@ export async function createUpload(deps: ApiDeps, request: CreateUploadRequest):
   }
   const webhookUrl =
     request.webhookUrl === undefined ? undefined : await checkWebhookUrl(deps, request.webhookUrl);
+
+  await limitNewJob(deps.clients, principal);
 
   const jobId = newJobId();
   const key = apiUploadKey(jobId, request.filename);
@@ -73,6 +86,7 @@ export async function createUpload(deps: ApiDeps, request: CreateUploadRequest):
     contentType,
     ...(webhookUrl ? { webhookUrl } : {}),
     ...(request.metadata ? { metadata: request.metadata } : {}),
+    clientId: principal.client.clientId,
   });
   return { jobId, status: JobStatus.AwaitingUpload, task: request.task, key, upload, expiresAt };
 }
@@ -85,6 +99,7 @@ function normaliseContentType(value: string): string {
 async function checkWebhookUrl(deps: ApiDeps, value: string): Promise<string> {
   try {
     const url = parseWebhookUrl(value);
+    assertAllowedPort(url, deps.options.webhookPorts);
     if (!deps.options.allowPrivateWebhooks) await assertPublicHost(url, deps.resolve);
     return url.href;
   } catch (error) {

@@ -8,10 +8,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { createAwsClients } from '../../core/aws.ts';
+import { ClientStore } from '../../core/client-store.ts';
 import { JobStore } from '../../core/job-store.ts';
 import { isFolderPlaceholder, isUploadKey } from '../../core/keys.ts';
 import { resourcesFromEnv } from '../../core/resources.ts';
 import { type IngestDeps, ingestObject } from './ingest-object.ts';
+import { ownerResolver, ownerSettingsFromEnv } from './owner.ts';
 import { resolveObject } from './resolve-object.ts';
 
 const logger = new Logger({ serviceName: 'ferry-ingest' });
@@ -21,10 +23,15 @@ function getDeps(): IngestDeps {
   if (!deps) {
     const resources = resourcesFromEnv();
     const aws = createAwsClients();
+    const owner = ownerSettingsFromEnv();
+    const clients = owner.clientsTable
+      ? new ClientStore({ dynamo: aws.dynamo, table: owner.clientsTable })
+      : undefined;
     deps = {
       ...aws,
       jobs: new JobStore({ dynamo: aws.dynamo, table: resources.table }),
       queueUrl: resources.queueUrl,
+      ownerOf: ownerResolver(clients, owner.defaultClientId),
     };
   }
   return deps;

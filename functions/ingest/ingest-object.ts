@@ -26,6 +26,8 @@ export interface IngestDeps {
   sqs: SQSClient;
   jobs: JobStore;
   queueUrl: string;
+  /** The client owning a direct drop (owner.ts); without it direct drops have no owner. */
+  ownerOf?: (key: string) => Promise<string | undefined>;
 }
 
 export type IngestOutcome =
@@ -40,7 +42,7 @@ export async function ingestObject(
   bucket: string,
   object: StoredObject,
 ): Promise<IngestOutcome> {
-  const job = await recordQueuedJob(deps.jobs, bucket, object);
+  const job = await recordQueuedJob(deps, bucket, object);
   if (job.status !== JobStatus.Queued) return { outcome: 'skipped', job };
   if (job.messageId) return { outcome: 'duplicate', job };
   const messageId = await sendJobMessage(deps.sqs, deps.queueUrl, job);
@@ -62,7 +64,8 @@ function taskFor(object: StoredObject): string {
 }
 
 /** The QUEUED job for this object: an API job waiting for this upload, or a new direct-drop job. */
-async function recordQueuedJob(jobs: JobStore, bucket: string, object: StoredObject): Promise<Job> {
+async function recordQueuedJob(deps: IngestDeps, bucket: string, object: StoredObject): Promise<Job> {
+  const { jobs } = deps;
   const apiJobId = jobIdFromUploadKey(object.key);
   if (apiJobId) {
     const existing = await jobs.get(apiJobId);
@@ -80,6 +83,7 @@ async function recordQueuedJob(jobs: JobStore, bucket: string, object: StoredObj
       }
     }
   }
+  const clientId = await deps.ownerOf?.(object.key);
   const { job } = await jobs.create({
     jobId: deriveJobId({
       bucket,
@@ -94,6 +98,7 @@ async function recordQueuedJob(jobs: JobStore, bucket: string, object: StoredObj
     size: object.size,
     etag: object.etag,
     ...(object.contentType ? { contentType: object.contentType } : {}),
+    ...(clientId ? { clientId } : {}),
   });
   return job;
 }

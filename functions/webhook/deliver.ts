@@ -8,19 +8,25 @@
  * is the outcome recorded on the job (`webhook: { status: 'failed', attempts: n, ... }`), so a
  * crash in between repeats attempt n rather than losing the chain. A message whose attempt is
  * not newer than the one recorded is a duplicate (SQS delivers at least once) and is skipped.
- * Refused URLs (scheme, private address) fail at once: no retry can fix them.
+ * Refused URLs (scheme, port, private address) fail at once: no retry can fix them.
+ *
+ * Each event is signed with its client's secrets (SSM, core/secrets.ts): one `v1,` signature per
+ * secret, so during a rotation receivers holding either the old or the new secret can verify.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { isFinal, type WebhookDelivery } from '../../core/job.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { isFinal, type Job, type WebhookDelivery } from '../../core/job.ts';
 import type { JobStore } from '../../core/job-store.ts';
-import { parseWebhookUrl, WebhookUrlError } from '../../core/webhook-url.ts';
+import type { SecretStore } from '../../core/secrets.ts';
+import { assertAllowedPort, parseWebhookUrl, WebhookUrlError } from '../../core/webhook-url.ts';
 import {
   retryDelaySec,
   sendWebhookMessage,
+  signWebhook,
+  WEBHOOK_HEADERS,
   type WebhookMessage,
   type WebhookQueueDeps,
   webhookEventFor,
-  webhookHeaders,
   webhookIdFor,
 } from '../../core/webhooks.ts';
 import type { WebhookOptions } from './options.ts';
@@ -30,6 +36,8 @@ export interface DeliverDeps {
   jobs: JobStore;
   queue: WebhookQueueDeps;
   options: WebhookOptions;
+  /** Clients' signing secrets (SSM, cached). */
+  secrets: Pick<SecretStore, 'webhookSecrets'>;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** The HTTP POST; replaceable in unit tests. */
   post?: typeof postWebhook;
@@ -60,13 +68,14 @@ export async function deliverWebhook(deps: DeliverDeps, message: WebhookMessage)
   let outcome: PostOutcome;
   try {
     const url = parseWebhookUrl(job.webhookUrl);
+    assertAllowedPort(url, deps.options.ports);
+    const secrets = await signingSecrets(deps, job);
     const body = JSON.stringify(webhookEventFor(job));
+    const content = { webhookId: webhookIdFor(job), timestamp: Math.floor(now().getTime() / 1000), body };
     const headers = {
-      ...webhookHeaders(deps.options.secret, {
-        webhookId: webhookIdFor(job),
-        timestamp: Math.floor(now().getTime() / 1000),
-        body,
-      }),
+      [WEBHOOK_HEADERS.id]: content.webhookId,
+      [WEBHOOK_HEADERS.timestamp]: String(content.timestamp),
+      [WEBHOOK_HEADERS.signature]: secrets.map((secret) => signWebhook(secret, content)).join(' '),
       'user-agent': USER_AGENT,
     };
     outcome = await (deps.post ?? postWebhook)(url, headers, body, {
@@ -74,8 +83,13 @@ export async function deliverWebhook(deps: DeliverDeps, message: WebhookMessage)
       allowPrivate: deps.options.allowPrivate,
     });
   } catch (error) {
-    if (!(error instanceof WebhookUrlError)) throw error;
-    outcome = { ok: false, error: `refused: webhookUrl ${error.message}`, retryable: false };
+    if (error instanceof WebhookUrlError) {
+      outcome = { ok: false, error: `refused: webhookUrl ${error.message}`, retryable: false };
+    } else if (error instanceof ConfigError) {
+      // An operator can fix the secret; the attempt is retried on the usual schedule meanwhile.
+      deps.logger.error('cannot sign the webhook', { jobId: job.jobId, clientId: job.clientId, error });
+      outcome = { ok: false, error: 'not sent: the client has no usable signing secret', retryable: true };
+    } else throw error;
   }
 
   const at = now().toISOString();
@@ -99,6 +113,14 @@ export async function deliverWebhook(deps: DeliverDeps, message: WebhookMessage)
   const error = outcome.retryable ? `${outcome.error} (gave up after ${attempt} attempts)` : outcome.error;
   await record(deps, job.jobId, { status: 'failed', attempts: attempt, ...statusCode, error, at });
   return { outcome: 'failed', attempt, error, ...statusCode };
+}
+
+/** The job's client's secrets, newest first; ConfigError when there are none. */
+async function signingSecrets(deps: DeliverDeps, job: Job): Promise<string[]> {
+  if (!job.clientId) throw new ConfigError(`Job ${job.jobId} has no client, so no webhook signing secret`);
+  const secrets = await deps.secrets.webhookSecrets(job.clientId);
+  if (!secrets) throw new ConfigError(`Client ${job.clientId} has no webhook signing secret`);
+  return secrets;
 }
 
 /** Best effort: the delivery (or the scheduled retry) already happened; a lost record only hides it. */

@@ -12,6 +12,7 @@ import { createAwsClients } from '../../core/aws.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { JobStore } from '../../core/job-store.ts';
 import { resourcesFromEnv } from '../../core/resources.ts';
+import { SecretStore } from '../../core/secrets.ts';
 import { parseWebhookMessage } from '../../core/webhooks.ts';
 import { type DeliverDeps, deliverWebhook } from './deliver.ts';
 import { webhookOptionsFromEnv } from './options.ts';
@@ -32,6 +33,7 @@ function getDeps(): DeliverDeps {
       jobs: new JobStore({ dynamo: aws.dynamo, table: resources.table }),
       queue: { sqs: aws.sqs, queueUrl: resources.webhookQueueUrl },
       options,
+      secrets: new SecretStore({ prefix: options.parameterPrefix }),
       logger,
     };
   }

@@ -5,13 +5,17 @@
 import { z } from 'zod';
 import { WEBHOOK } from '../../core/config.ts';
 import { envBool, envInt, readEnv } from '../../core/env.ts';
+import { PARAMETER_PREFIX_PATTERN } from '../../core/secrets.ts';
+import { type WebhookPorts, WebhookPortsSchema } from '../../core/webhook-url.ts';
 
 export interface WebhookOptions {
   /**
-   * Signing secret (FERRY_WEBHOOK_SECRET). `whsec_<base64>` for Standard Webhooks libraries, or
-   * any string of at least 16 characters.
+   * SSM path prefix of the deployment (FERRY_PARAMETER_PREFIX): each client's signing secrets are
+   * read from `<prefix>/clients/<clientId>/webhook-secret` (core/config.ts PARAMETERS).
    */
-  secret: string;
+  parameterPrefix: string;
+  /** Ports a webhook URL may use (FERRY_WEBHOOK_PORTS, comma-separated or `*`). @defaultvalue 80, 443 */
+  ports: WebhookPorts;
   /**
    * Deliver to loopback, private and link-local addresses (FERRY_ALLOW_PRIVATE_WEBHOOKS=true).
    * Local mode only: in production it would let anyone who can create a job probe the network.
@@ -31,9 +35,10 @@ export interface WebhookOptions {
 }
 
 const EnvSchema = z.object({
-  FERRY_WEBHOOK_SECRET: z
-    .string({ message: 'is required: the secret webhook requests are signed with' })
-    .min(16, 'must be at least 16 characters'),
+  FERRY_PARAMETER_PREFIX: z
+    .string({ message: 'is required: the SSM parameter path prefix, e.g. /ferry/prod' })
+    .regex(PARAMETER_PREFIX_PATTERN, 'must look like /ferry/<stage>'),
+  FERRY_WEBHOOK_PORTS: WebhookPortsSchema,
   FERRY_ALLOW_PRIVATE_WEBHOOKS: envBool().default(false),
   // SQS delays a message by at most 900 s.
   FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC: envInt(0, 900, 'seconds').default(WEBHOOK.firstRetryDelaySec),
@@ -45,7 +50,8 @@ const EnvSchema = z.object({
 export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WebhookOptions {
   const e = readEnv(EnvSchema, env);
   return {
-    secret: e.FERRY_WEBHOOK_SECRET,
+    parameterPrefix: e.FERRY_PARAMETER_PREFIX,
+    ports: e.FERRY_WEBHOOK_PORTS,
     allowPrivate: e.FERRY_ALLOW_PRIVATE_WEBHOOKS,
     firstRetryDelaySec: e.FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC,
     maxAttempts: e.FERRY_WEBHOOK_MAX_ATTEMPTS,

@@ -92,6 +92,32 @@ function outcomeFor(statusCode: number, location: string | undefined): PostOutco
   return { ok: false, statusCode, error: `receiver answered HTTP ${statusCode}`, retryable: true };
 }
 
-function describeNetworkError(error: NodeJS.ErrnoException): string {
-  return error.code ? `${error.code}: ${error.message}` : error.message;
+/**
+ * The class of a network failure, never the raw message: "ECONNREFUSED 10.0.0.5:8443" stored
+ * on the job and returned by the API would tell a client which hosts and ports answer.
+ */
+export function describeNetworkError(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'connection reset';
+    case 'ETIMEDOUT':
+    case 'ESOCKETTIMEDOUT':
+      return 'connection timed out';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'ENODATA':
+      return 'host name did not resolve';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'host unreachable';
+    default:
+      return error.code?.startsWith('ERR_TLS') ||
+        error.code?.includes('CERT') ||
+        /SSL|TLS/i.test(error.message)
+        ? 'TLS handshake failed'
+        : 'network error';
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * @module scripts/local/provision
  * Creates Ferry's resources in a local emulator, idempotently (safe to re-run): the bucket with
- * CORS, the jobs table with its status GSI and TTL, the jobs and webhooks queues with DLQs, the
+ * CORS, the jobs table with its status and client GSIs and TTL, the clients table, the cursor
+ * signing key parameter, the jobs and webhooks queues with DLQs, the
  * ingest and webhook functions deployed into the emulator, and the bucket notification that
  * sends `uploads/` to ingest. Shapes come from core/config.ts, as they do for infra/.
  */
@@ -33,8 +34,10 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import {
   BUCKET_CORS,
+  CLIENTS_TABLE,
   FUNCTIONS,
   KEY_PREFIX,
   LAMBDA_RUNTIME,
@@ -43,6 +46,7 @@ import {
   TABLE,
   WEBHOOK,
 } from '../../core/config.ts';
+import { ParameterAdmin } from '../../core/parameter-admin.ts';
 import { resourcesToEnv } from '../../core/resources.ts';
 import { bundleFunction } from './bundle.ts';
 
@@ -55,6 +59,9 @@ export interface LocalNames {
   webhookDeadLetterQueue: string;
   ingestFunction: string;
   webhookFunction: string;
+  clientsTable: string;
+  /** SSM path prefix of the stack's parameters. */
+  parameterPrefix: string;
 }
 
 /** The coordinates written to `.ferry/outputs.json` (see README "Local coordinates"). */
@@ -67,8 +74,13 @@ export interface LocalOutputs {
   dlqUrl: string;
   webhookQueueUrl: string;
   webhookDlqUrl: string;
+  clientsTable: string;
+  parameterPrefix: string;
   apiUrl?: string;
   apiKey?: string;
+  /** The local client: its id and webhook signing secret (Standard Webhooks form). */
+  clientId?: string;
+  webhookSecret?: string;
 }
 
 const { region: _region, endpoint: _endpoint, ...defaultNames } = LOCAL_RESOURCES;
@@ -88,6 +100,8 @@ export interface ProvisionOptions {
   region?: string;
   /** Skip deploying the webhook function (tests that never send webhooks save its start-up). */
   withWebhookFunction?: boolean;
+  /** The client that owns direct drops outside `uploads/<clientId>/` (FERRY_DEFAULT_CLIENT_ID). */
+  defaultClientId?: string;
 }
 
 const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -120,6 +134,8 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
     ),
     createBucket(s3, names.bucket),
     createTable(dynamo, names.table),
+    createClientsTable(dynamo, names.clientsTable),
+    new ParameterAdmin({ ssm: new SSMClient(clientConfig), prefix: names.parameterPrefix }).ensureCursorKey(),
   ]);
   const outputs: LocalOutputs = {
     endpoint: options.endpoint,
@@ -130,11 +146,15 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
     dlqUrl: jobsQueue.dlqUrl,
     webhookQueueUrl: webhookQueue.url,
     webhookDlqUrl: webhookQueue.dlqUrl,
+    clientsTable: names.clientsTable,
+    parameterPrefix: names.parameterPrefix,
   };
   const environment = {
     ...resourcesToEnv({ ...outputs, dlqUrl: undefined }),
-    // Local receivers live on loopback; production refuses private webhook addresses.
+    ...(options.defaultClientId ? { FERRY_DEFAULT_CLIENT_ID: options.defaultClientId } : {}),
+    // Local receivers live on loopback, on any port; production refuses both.
     FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
+    FERRY_WEBHOOK_PORTS: '*',
   };
 
   const ingestArn = await deployFunction(lambda, names.ingestFunction, FUNCTIONS.ingest, environment);
@@ -170,7 +190,6 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
   if (options.withWebhookFunction !== false) {
     await deployFunction(lambda, names.webhookFunction, FUNCTIONS.webhook, {
       ...environment,
-      FERRY_WEBHOOK_SECRET: process.env.FERRY_WEBHOOK_SECRET ?? LOCAL_WEBHOOK_SECRET,
       ...(process.env.FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC
         ? { FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC: process.env.FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC }
         : {}),
@@ -180,8 +199,22 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
   return outputs;
 }
 
-/** The local development webhook signing secret (never used outside the emulator). */
-export const LOCAL_WEBHOOK_SECRET = 'whsec_ferry_local_development_only';
+async function createClientsTable(dynamo: DynamoDBClient, table: string): Promise<void> {
+  try {
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: CLIENTS_TABLE.partitionKey, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: CLIENTS_TABLE.partitionKey, KeyType: 'HASH' }],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  await waitForTable(dynamo, table);
+  await enableTtl(dynamo, table, CLIENTS_TABLE.ttlAttribute);
+}
 
 async function createBucket(s3: S3Client, bucket: string): Promise<void> {
   await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: unknown) => {
@@ -208,6 +241,7 @@ async function createBucket(s3: S3Client, bucket: string): Promise<void> {
 
 async function createTable(dynamo: DynamoDBClient, table: string): Promise<void> {
   const index = TABLE.statusIndex;
+  const byClient = TABLE.clientIndex;
   try {
     await dynamo.send(
       new CreateTableCommand({
@@ -217,6 +251,7 @@ async function createTable(dynamo: DynamoDBClient, table: string): Promise<void>
           { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
           { AttributeName: index.partitionKey, AttributeType: 'S' },
           { AttributeName: index.sortKey, AttributeType: 'S' },
+          { AttributeName: byClient.partitionKey, AttributeType: 'S' },
         ],
         KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' }],
         GlobalSecondaryIndexes: [
@@ -228,22 +263,38 @@ async function createTable(dynamo: DynamoDBClient, table: string): Promise<void>
             ],
             Projection: { ProjectionType: 'ALL' },
           },
+          {
+            IndexName: byClient.name,
+            KeySchema: [
+              { AttributeName: byClient.partitionKey, KeyType: 'HASH' },
+              { AttributeName: byClient.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
         ],
       }),
     );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
+  await waitForTable(dynamo, table);
+  await enableTtl(dynamo, table, TABLE.ttlAttribute);
+}
+
+async function waitForTable(dynamo: DynamoDBClient, table: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const out = await dynamo.send(new DescribeTableCommand({ TableName: table }));
     if (out.Table?.TableStatus === 'ACTIVE') break;
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+async function enableTtl(dynamo: DynamoDBClient, table: string, attribute: string): Promise<void> {
   await dynamo
     .send(
       new UpdateTimeToLiveCommand({
         TableName: table,
-        TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true },
+        TimeToLiveSpecification: { AttributeName: attribute, Enabled: true },
       }),
     )
     .catch((error: unknown) => {

@@ -12,7 +12,8 @@ import { resultKey } from '../../core/keys.ts';
 import { type LocalApi, startLocalApi } from '../../functions/api/local-server.ts';
 import { createTestStack, eventually, type TestStack } from '../support/local-stack.ts';
 
-const API_KEY = 'test-api-key-0123456789';
+/** The stack's client's key, set once the stack exists. */
+let API_KEY = '';
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
 
 let stack: TestStack;
@@ -20,8 +21,8 @@ let api: LocalApi;
 
 beforeAll(async () => {
   stack = await createTestStack();
+  API_KEY = stack.client.apiKey;
   Object.assign(process.env, stack.env, {
-    FERRY_API_KEYS: API_KEY,
     FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
     POWERTOOLS_LOG_LEVEL: 'ERROR',
   });

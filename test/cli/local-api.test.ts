@@ -15,7 +15,8 @@ import { type LocalApi, startLocalApi } from '../../functions/api/local-server.t
 import { createTestStack, eventually, type TestStack } from '../support/local-stack.ts';
 import { realIo } from './helpers.ts';
 
-const API_KEY = 'cli-e2e-key-0123456789';
+/** The stack's client's key, set once the stack exists. */
+let API_KEY = '';
 let stack: TestStack;
 let api: LocalApi;
 let dir: string;
@@ -23,7 +24,8 @@ const image = Buffer.alloc(300_000, 3);
 
 beforeAll(async () => {
   stack = await createTestStack();
-  Object.assign(process.env, stack.env, { FERRY_API_KEYS: API_KEY, POWERTOOLS_LOG_LEVEL: 'ERROR' });
+  API_KEY = stack.client.apiKey;
+  Object.assign(process.env, stack.env, { POWERTOOLS_LOG_LEVEL: 'ERROR' });
   api = await startLocalApi();
   dir = await mkdtemp(path.join(tmpdir(), 'ferry-cli-'));
   await writeFile(path.join(dir, 'page one.png'), image);

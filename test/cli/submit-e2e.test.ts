@@ -14,7 +14,8 @@ import { renderTextImage } from '../support/text-images.ts';
 import { startWorker } from '../support/worker-process.ts';
 import { realIo } from './helpers.ts';
 
-const API_KEY = 'cli-e2e-key-0123456789';
+/** The stack's client's key, set once the stack exists. */
+let API_KEY = '';
 const LINES = ['Ferry reads this line', 'and the second one too'];
 
 let stack: TestStack;
@@ -24,7 +25,8 @@ let dir: string;
 
 beforeAll(async () => {
   stack = await createTestStack();
-  Object.assign(process.env, stack.env, { FERRY_API_KEYS: API_KEY, POWERTOOLS_LOG_LEVEL: 'ERROR' });
+  API_KEY = stack.client.apiKey;
+  Object.assign(process.env, stack.env, { POWERTOOLS_LOG_LEVEL: 'ERROR' });
   [api, worker] = await Promise.all([startLocalApi(), startWorker(stack.env)]);
   dir = await mkdtemp(path.join(tmpdir(), 'ferry-submit-'));
   await writeFile(path.join(dir, 'img.png'), await renderTextImage({ lines: LINES }));

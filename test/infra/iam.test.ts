@@ -26,6 +26,9 @@ const ARN = {
   jobsDeadLetterQueueArn: 'arn:aws:sqs:us-east-1:123456789012:ferry-ci-jobs-dlq',
   webhooksQueueArn: 'arn:aws:sqs:us-east-1:123456789012:ferry-ci-webhooks',
   failuresQueueArn: 'arn:aws:sqs:us-east-1:123456789012:ferry-ci-ingest-failures',
+  clientsTableArn: 'arn:aws:dynamodb:us-east-1:123456789012:table/ferry-ci-clients',
+  cursorKeyArn: 'arn:aws:ssm:us-east-1:123456789012:parameter/ferry/ci/api/cursor-key',
+  webhookSecretsArn: 'arn:aws:ssm:us-east-1:123456789012:parameter/ferry/ci/clients/*/webhook-secret',
   repositoryArn: 'arn:aws:ecr:us-east-1:123456789012:repository/ferry-ci-worker',
   logGroupArn: 'arn:aws:logs:us-east-1:123456789012:log-group:/ferry/ci/gpu-worker',
   clusterTasksArn: clusterTasksArn({
@@ -73,7 +76,7 @@ describe('ingest', () => {
   test('reads only uploads/, writes jobs, sends only to the jobs queue', () => {
     expect(grants(ROLES.ingest)).toEqual({
       's3:GetObject': [`${ARN.bucketArn}/${KEY_PREFIX.uploads}*`],
-      'dynamodb:GetItem': [ARN.tableArn],
+      'dynamodb:GetItem': [ARN.clientsTableArn, ARN.tableArn].sort(),
       'dynamodb:PutItem': [ARN.tableArn],
       'dynamodb:UpdateItem': [ARN.tableArn],
       'sqs:SendMessage': [ARN.failuresQueueArn, ARN.jobsQueueArn].sort(),
@@ -82,15 +85,16 @@ describe('ingest', () => {
 });
 
 describe('api', () => {
-  test('presigns only into uploads/, reads only results/, queries only the status index', () => {
+  test('presigns only into uploads/, reads only results/, queries only the client index, reads only the cursor key', () => {
     expect(grants(ROLES.api)).toEqual({
       's3:PutObject': [`${ARN.bucketArn}/${KEY_PREFIX.uploads}*`],
       's3:GetObject': [`${ARN.bucketArn}/${KEY_PREFIX.results}*`],
-      'dynamodb:GetItem': [ARN.tableArn],
+      'dynamodb:GetItem': [ARN.clientsTableArn, ARN.tableArn].sort(),
       'dynamodb:PutItem': [ARN.tableArn],
-      'dynamodb:UpdateItem': [ARN.tableArn],
-      'dynamodb:Query': [`${ARN.tableArn}/index/${TABLE.statusIndex.name}`],
+      'dynamodb:UpdateItem': [ARN.clientsTableArn, ARN.tableArn].sort(),
+      'dynamodb:Query': [`${ARN.tableArn}/index/${TABLE.clientIndex.name}`],
       'sqs:SendMessage': [ARN.webhooksQueueArn],
+      'ssm:GetParameter': [ARN.cursorKeyArn],
     });
   });
 });
@@ -110,6 +114,7 @@ describe('webhook delivery', () => {
     expect(g['dynamodb:UpdateItem']).toEqual([ARN.tableArn]);
     expect(g['dynamodb:GetItem']).toEqual([ARN.tableArn]);
     expect(g['dynamodb:PutItem']).toBeUndefined();
+    expect(g['ssm:GetParameter']).toEqual([ARN.webhookSecretsArn]);
     expect(Object.keys(g).some((a) => a.startsWith('s3:'))).toBe(false);
   });
 });

@@ -4,7 +4,16 @@
  * after how many receives, what each role may do, how the GPU fleet scales from and to zero.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
-import { FUNCTIONS, JOB, KEY_PREFIX, QUEUE, TABLE, WEBHOOK } from '../../core/config.ts';
+import {
+  CLIENTS_TABLE,
+  FUNCTIONS,
+  JOB,
+  KEY_PREFIX,
+  PARAMETERS,
+  QUEUE,
+  TABLE,
+  WEBHOOK,
+} from '../../core/config.ts';
 import {
   apiStatements,
   clusterTasksArn,
@@ -19,7 +28,7 @@ import {
 } from '../../infra/iam.ts';
 import { handlerOf, resolveOptions } from '../../infra/options.ts';
 import { scalingPlan, toPulumiStep } from '../../infra/scaling-plan.ts';
-import { type Synth, synthesize, TEST_SECRETS } from './support/synth.ts';
+import { type Synth, synthesize } from './support/synth.ts';
 
 const T = {
   bucket: 'aws:s3/bucket:Bucket',
@@ -73,6 +82,9 @@ function arns(s: Synth) {
     jobsQueueArn: arnOf(s, T.queue, 'JobsQueueQueue'),
     webhooksQueueArn: arnOf(s, T.queue, 'WebhooksQueueQueue'),
     failuresQueueArn: arnOf(s, T.queue, 'IngestFailuresQueueQueue'),
+    clientsTableArn: arnOf(s, T.table, 'ClientsTableTable'),
+    cursorKeyArn: 'arn:aws:ssm:us-east-1:123456789012:parameter/ferry/ci/api/cursor-key',
+    webhookSecretsArn: 'arn:aws:ssm:us-east-1:123456789012:parameter/ferry/ci/clients/*/webhook-secret',
   };
 }
 
@@ -101,6 +113,8 @@ describe('app', () => {
     expect(o.apiUrl).toMatch(/^https:\/\/.+execute-api/);
     expect(o.bucket).toBe(ci.inputs<Inputs>(T.bucket, 'BucketBucket').bucket);
     expect(o.table).toBe(ci.inputs<Inputs>(T.table, 'JobsTableTable').name);
+    expect(o.clientsTable).toBe(ci.inputs<Inputs>(T.table, 'ClientsTableTable').name);
+    expect(o.parameterPrefix).toBe('/ferry/ci');
     expect(o.queueUrl).toMatch(/JobsQueueQueue/);
     expect(o.dlqUrl).toMatch(/JobsDeadLetterQueueQueue/);
     expect(o.webhookQueueUrl).toMatch(/WebhooksQueueQueue/);
@@ -178,6 +192,7 @@ describe('storage', () => {
       { name: TABLE.partitionKey, type: 'S' },
       { name: TABLE.statusIndex.partitionKey, type: 'S' },
       { name: TABLE.statusIndex.sortKey, type: 'S' },
+      { name: TABLE.clientIndex.partitionKey, type: 'S' },
     ]);
     expect(t.globalSecondaryIndexes).toEqual([
       {
@@ -186,10 +201,24 @@ describe('storage', () => {
         rangeKey: TABLE.statusIndex.sortKey,
         projectionType: 'ALL',
       },
+      {
+        name: TABLE.clientIndex.name,
+        hashKey: TABLE.clientIndex.partitionKey,
+        rangeKey: TABLE.clientIndex.sortKey,
+        projectionType: 'ALL',
+      },
     ]);
     expect(t.ttl).toEqual({ attributeName: TABLE.ttlAttribute, enabled: true });
     expect(t.deletionProtectionEnabled).toBe(false);
     expect(prod.inputs<Inputs>(T.table, 'JobsTableTable').deletionProtectionEnabled).toBe(true);
+  });
+
+  test('the clients table has the key and TTL of core/config.ts CLIENTS_TABLE', () => {
+    const t = ci.inputs<Inputs>(T.table, 'ClientsTableTable');
+    expect(t.hashKey).toBe(CLIENTS_TABLE.partitionKey);
+    expect(t.attributes).toEqual([{ name: CLIENTS_TABLE.partitionKey, type: 'S' }]);
+    expect(t.ttl).toEqual({ attributeName: CLIENTS_TABLE.ttlAttribute, enabled: true });
+    expect(prod.inputs<Inputs>(T.table, 'ClientsTableTable').deletionProtectionEnabled).toBe(true);
   });
 });
 
@@ -292,14 +321,14 @@ describe('api', () => {
     });
   });
 
-  test('gets the secrets and the resource variables', () => {
+  test('gets the resource variables, the clients table and the parameter prefix', () => {
     expect(ci.inputs<Inputs>(T.fn, 'ApiHandlerFunction').environment.variables).toMatchObject({
       FERRY_BUCKET: ci.output.outputs.bucket,
       FERRY_TABLE: ci.output.outputs.table,
       FERRY_QUEUE_URL: ci.output.outputs.queueUrl,
       FERRY_WEBHOOK_QUEUE_URL: ci.output.outputs.webhookQueueUrl,
-      FERRY_API_KEYS: TEST_SECRETS.FerryApiKeys,
-      FERRY_WEBHOOK_SECRET: TEST_SECRETS.FerryWebhookSecret,
+      FERRY_CLIENTS_TABLE: ci.output.outputs.clientsTable,
+      FERRY_PARAMETER_PREFIX: '/ferry/ci',
       FERRY_CORS_ORIGINS: '*',
     });
   });
@@ -319,16 +348,81 @@ describe('webhooks', () => {
     });
   });
 
-  test('gets the signing secret and the queue it re-enqueues to', () => {
+  test('gets the parameter prefix and the queue it re-enqueues to', () => {
     expect(ci.inputs<Inputs>(T.fn, 'WebhookDeliveryFunction').environment.variables).toMatchObject({
       FERRY_TABLE: ci.output.outputs.table,
       FERRY_WEBHOOK_QUEUE_URL: ci.output.outputs.webhookQueueUrl,
-      FERRY_WEBHOOK_SECRET: TEST_SECRETS.FerryWebhookSecret,
+      FERRY_PARAMETER_PREFIX: '/ferry/ci',
     });
   });
 
   test('its role holds exactly the webhook statements', () => {
     expect(lambdaStatements(ci, 'WebhookDeliveryRole')).toEqual(strip(webhookStatements(arns(ci))));
+  });
+});
+
+describe('secrets', () => {
+  /** Every variable of every Lambda function and ECS task definition of a stack. */
+  function environments(s: Synth): Array<[string, Record<string, string>]> {
+    const functions = s
+      .all(T.fn)
+      .map((f): [string, Record<string, string>] => [
+        f.name,
+        (f.inputs as Inputs).environment?.variables ?? {},
+      ]);
+    const tasks = s
+      .all('aws:ecs/taskDefinition:TaskDefinition')
+      .flatMap((t) =>
+        (JSON.parse(String((t.inputs as Inputs).containerDefinitions)) as Array<Inputs>).map(
+          (c): [string, Record<string, string>] => [
+            `${t.name}/${c.name}`,
+            Object.fromEntries(
+              ((c.environment ?? []) as Array<{ name: string; value: string }>).map((e) => [e.name, e.value]),
+            ),
+          ],
+        ),
+      );
+    return [...functions, ...tasks];
+  }
+
+  test.each([
+    ['ci', () => ci],
+    ['production', () => prod],
+  ])('%s: no function or task environment holds a secret', (_, stack) => {
+    const all = environments(stack());
+    expect(all.length).toBeGreaterThanOrEqual(4);
+    for (const [where, variables] of all) {
+      for (const [name, value] of Object.entries(variables)) {
+        const context = `${where} ${name}`;
+        expect(name, context).not.toMatch(/SECRET|PASSWORD|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIAL/i);
+        expect(String(value), context).not.toMatch(/whsec_|fry_|ci-random-password/);
+      }
+    }
+  });
+
+  test('the cursor key is a SecureString under the stage prefix', () => {
+    expect(ci.inputs<Inputs>('aws:ssm/parameter:Parameter', 'CursorKeyParameter')).toMatchObject({
+      name: PARAMETERS.cursorKey('/ferry/ci'),
+      type: 'SecureString',
+    });
+  });
+
+  test('each role reads exactly its own parameters, and the worker none', () => {
+    const readers: Record<string, string[]> = {};
+    for (const role of ['IngestRole', 'ApiHandlerRole', 'WebhookDeliveryRole']) {
+      readers[role] = lambdaStatements(ci, role)
+        .filter((st) => st.actions.some((a) => a.startsWith('ssm:')))
+        .flatMap((st) => st.resources);
+    }
+    expect(readers).toEqual({
+      IngestRole: [],
+      ApiHandlerRole: ['arn:aws:ssm:us-east-1:123456789012:parameter/ferry/ci/api/cursor-key'],
+      WebhookDeliveryRole: ['arn:aws:ssm:us-east-1:123456789012:parameter/ferry/ci/clients/*/webhook-secret'],
+    });
+    const rawPolicies = [...ci.all(T.rolePolicy), ...ci.all('aws:iam/policy:Policy')].map((p) =>
+      String((p.inputs as Inputs).policy),
+    );
+    for (const policy of rawPolicies) expect(policy).not.toMatch(/"ssm:Get|"ssm:\*/);
   });
 });
 

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { type AwsClients, createAwsClients } from '../../core/aws.ts';
 import { JobStore } from '../../core/job-store.ts';
 import { resourcesToEnv } from '../../core/resources.ts';
+import { ensureLocalClient, type LocalClient } from '../../scripts/local/local-client.ts';
 import { type LocalOutputs, provision, suffixedNames } from '../../scripts/local/provision.ts';
 
 export interface TestStack {
@@ -14,6 +15,8 @@ export interface TestStack {
   env: Record<string, string>;
   aws: AwsClients;
   jobs: JobStore;
+  /** A client of the stack ("acme"), with an API key and a webhook secret. */
+  client: LocalClient;
 }
 
 export async function createTestStack(options: { withWebhookFunction?: boolean } = {}): Promise<TestStack> {
@@ -27,7 +30,9 @@ export async function createTestStack(options: { withWebhookFunction?: boolean }
   });
   const env = stackEnv(outputs);
   const aws = createAwsClients({ ...process.env, ...env });
-  return { outputs, env, aws, jobs: new JobStore({ dynamo: aws.dynamo, table: outputs.table }) };
+  // Generous limits: tests poll fast; test/api/rate-limit.test.ts makes a client with tight ones.
+  const client = await ensureLocalClient(outputs, 'acme', { requestsPerSec: 1000, burst: 1000 });
+  return { outputs, env, aws, jobs: new JobStore({ dynamo: aws.dynamo, table: outputs.table }), client };
 }
 
 export function stackEnv(outputs: LocalOutputs): Record<string, string> {
@@ -37,8 +42,9 @@ export function stackEnv(outputs: LocalOutputs): Record<string, string> {
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test',
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
     ...resourcesToEnv(outputs),
-    // Test receivers listen on loopback, which production refuses.
+    // Test receivers listen on loopback on random ports, which production refuses.
     FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
+    FERRY_WEBHOOK_PORTS: '*',
   };
 }
 

@@ -6,11 +6,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handle } from 'hono/aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { Principal } from '../../core/client-store.ts';
+import { CLIENT_LIMITS } from '../../core/config.ts';
 import { JobStore } from '../../core/job-store.ts';
 import { createApp } from '../../functions/api/app.ts';
 import type { ApiDeps } from '../../functions/api/deps.ts';
@@ -21,6 +23,11 @@ const KEY = 'unit-test-key-0123456789';
 const OTHER_KEY = 'second-key-abcdefghijkl';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const dynamoMock = mockClient(DynamoDBDocumentClient);
+const principal: Principal = {
+  client: { clientId: 'acme', name: 'acme', createdAt: '2026-01-01T00:00:00.000Z' },
+  limits: CLIENT_LIMITS,
+  bucket: {},
+};
 
 function createHandler(options: Partial<ApiOptions> = {}, extra: Partial<ApiDeps> = {}) {
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials }));
@@ -42,7 +49,13 @@ function createHandler(options: Partial<ApiOptions> = {}, extra: Partial<ApiDeps
     }),
     sqs: new SQSClient({ region: 'us-east-1', credentials }),
     bucket: 'ferry-test',
-    options: apiOptions({ apiKeys: [KEY, OTHER_KEY], ...options }),
+    clients: {
+      authenticate: async (key) => (key === KEY || key === OTHER_KEY ? principal : undefined),
+      takeRequestToken: async () => ({ allowed: true }),
+      countJob: async () => ({ allowed: true }),
+    },
+    secrets: { cursorKey: async () => Buffer.alloc(32, 7) },
+    options: apiOptions(options),
     logger: new Logger({ serviceName: 'api-unit', logLevel: 'SILENT' }),
     resolve: async (host) =>
       host === 'internal.example.com'
@@ -257,7 +270,7 @@ describe('POST /uploads validation', () => {
       'webhookUrl',
       /password/,
     ],
-    ['a loopback webhook', { ...upload, webhookUrl: 'http://127.0.0.1:8080/hook' }, 'webhookUrl', /private/],
+    ['a loopback webhook', { ...upload, webhookUrl: 'http://127.0.0.1/hook' }, 'webhookUrl', /private/],
     [
       'a metadata-service webhook',
       { ...upload, webhookUrl: 'http://169.254.169.254/' },
@@ -271,7 +284,13 @@ describe('POST /uploads validation', () => {
       'webhookUrl',
       /private/,
     ],
-    ['a localhost webhook', { ...upload, webhookUrl: 'http://localhost:3000/' }, 'webhookUrl', /local host/],
+    ['a localhost webhook', { ...upload, webhookUrl: 'http://localhost/' }, 'webhookUrl', /local host/],
+    [
+      'a webhook on another port',
+      { ...upload, webhookUrl: 'https://hooks.example.com:8443/' },
+      'webhookUrl',
+      /port 80 or 443, not 8443/,
+    ],
     [
       'a webhook host resolving to a private address',
       { ...upload, webhookUrl: 'https://internal.example.com/hook' },
@@ -287,6 +306,18 @@ describe('POST /uploads validation', () => {
     expect(dynamoMock.commandCalls(PutCommand)).toHaveLength(0);
   });
 
+  it('accepts a filename whose 200-byte truncation falls inside a surrogate pair', async () => {
+    const res = await post({ ...upload, filename: `a${'\u{20000}'.repeat(50)}.png` });
+    expect(res.status, res.text).toBe(201);
+    expect(res.json.key).toMatch(/^uploads\/[0-9a-f-]{36}\/a\u{20000}+$/u);
+  });
+
+  it('refuses image/bmp: the worker cannot decode it (core/media-types.ts)', async () => {
+    const res = await post({ ...upload, filename: 'scan.bmp', contentType: 'image/bmp' });
+    expect(res.status).toBe(400);
+    expect(res.json.error.field).toBe('contentType');
+  });
+
   it('lists every bad field at once', async () => {
     const res = await post({ filename: '', contentType: 'image/png', size: -1 });
     expect(res.json.error.issues.map((i: { field: string }) => i.field).sort()).toEqual(['filename', 'size']);
@@ -295,7 +326,7 @@ describe('POST /uploads validation', () => {
   it('accepts private webhook addresses when FERRY_ALLOW_PRIVATE_WEBHOOKS is on', async () => {
     const res = await call(
       { method: 'POST', path: '/uploads', body: { ...upload, webhookUrl: 'http://127.0.0.1:8080/hook' } },
-      createHandler({ allowPrivateWebhooks: true }),
+      createHandler({ allowPrivateWebhooks: true, webhookPorts: 'any' }),
     );
     expect(res.status).toBe(201);
   });
@@ -389,10 +420,7 @@ describe('GET /jobs and /jobs/{id} validation', () => {
   });
 
   it('answers 404 when canceling an unknown job', async () => {
-    const { ConditionalCheckFailedException } = await import('@aws-sdk/client-dynamodb');
-    dynamoMock
-      .on(UpdateCommand)
-      .rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+    dynamoMock.on(GetCommand).resolves({});
     const res = await call({ method: 'DELETE', path: '/jobs/00000000-0000-4000-8000-000000000000' });
     expect(res.status).toBe(404);
   });

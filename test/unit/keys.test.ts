@@ -103,4 +103,12 @@ describe('sanitiseFilename', () => {
   it('caps the name at 200 bytes', () => {
     expect(Buffer.byteLength(sanitiseFilename(`${'é'.repeat(300)}.png`))).toBeLessThanOrEqual(200);
   });
+
+  it('never splits a surrogate pair when it truncates', () => {
+    // 1 + 50 four-byte letters = 201 bytes: cutting one UTF-16 unit would leave half a pair.
+    const name = sanitiseFilename(`a${'\u{20000}'.repeat(50)}`);
+    expect(name).toBe(`a${'\u{20000}'.repeat(49)}`);
+    expect(/[\uD800-\uDFFF]/.test(name.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''))).toBe(false);
+    expect(() => encodeURIComponent(name)).not.toThrow();
+  });
 });

@@ -11,12 +11,14 @@ const full: Resources = {
   queueUrl: 'http://127.0.0.1:4566/000000000000/ferry-jobs',
   webhookQueueUrl: 'http://127.0.0.1:4566/000000000000/ferry-webhooks',
   dlqUrl: 'http://127.0.0.1:4566/000000000000/ferry-jobs-dlq',
+  clientsTable: 'ferry-clients',
+  parameterPrefix: '/ferry/local',
 };
 
 describe('resourcesToEnv', () => {
   test('round-trips through resourcesFromEnv, with and without the optional queues', () => {
     expect(resourcesFromEnv(resourcesToEnv(full))).toEqual(full);
-    const { webhookQueueUrl: _w, dlqUrl: _d, ...required } = full;
+    const { webhookQueueUrl: _w, dlqUrl: _d, clientsTable: _c, parameterPrefix: _p, ...required } = full;
     expect(resourcesFromEnv(resourcesToEnv(required))).toEqual(required);
   });
 

@@ -36,6 +36,7 @@ const job: Job = {
   resultKey: 'results/11111111-1111-4111-8111-111111111111.json',
   webhookUrl: 'https://hooks.example.com/ferry',
   workerId: 'w1',
+  clientId: 'acme',
   expiresAt: 0,
 };
 
@@ -45,12 +46,14 @@ function deps(post: (...args: Parameters<typeof postWebhook>) => Promise<PostOut
     jobs: new JobStore({ dynamo, table: 'jobs' }),
     queue: { sqs, queueUrl: 'https://sqs.test/webhooks' },
     options: {
-      secret: 'whsec_c2VjcmV0',
+      parameterPrefix: '/ferry/unit',
+      ports: [80, 443],
       allowPrivate: false,
       firstRetryDelaySec: 10,
       maxAttempts: 3,
       requestTimeoutMs: 1000,
     },
+    secrets: { webhookSecrets: async () => ['whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY='] },
     logger: new Logger({ serviceName: 'unit', logLevel: 'SILENT' }),
     post,
     now: () => new Date('2026-01-01T00:00:05.000Z'),
@@ -186,6 +189,17 @@ describe('deliverWebhook', () => {
     expect(sent()).toEqual([]);
   });
 
+  it('refuses a port other than 80 or 443 without connecting', async () => {
+    stored({ webhookUrl: 'https://hooks.example.com:8443/ferry' });
+    const post = vi.fn();
+    const result = await deliverWebhook(deps(post), { jobId: job.jobId, attempt: 1 });
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      error: expect.stringContaining('port 80 or 443, not 8443'),
+    });
+    expect(post).not.toHaveBeenCalled();
+  });
+
   it.each<[string, Partial<Job>, number]>([
     ['an unknown job', { jobId: 'gone' }, 1],
     ['a job without a webhook', { webhookUrl: undefined }, 1],
@@ -212,8 +226,9 @@ describe('deliverWebhook', () => {
 
 describe('webhookOptionsFromEnv', () => {
   it('applies the defaults from core/config', () => {
-    expect(webhookOptionsFromEnv({ FERRY_WEBHOOK_SECRET: 'whsec_0123456789abcdef' })).toEqual({
-      secret: 'whsec_0123456789abcdef',
+    expect(webhookOptionsFromEnv({ FERRY_PARAMETER_PREFIX: '/ferry/prod' })).toEqual({
+      parameterPrefix: '/ferry/prod',
+      ports: [80, 443],
       allowPrivate: false,
       firstRetryDelaySec: WEBHOOK.firstRetryDelaySec,
       maxAttempts: WEBHOOK.maxAttempts,
@@ -223,12 +238,15 @@ describe('webhookOptionsFromEnv', () => {
 
   it('reads overrides and refuses bad values by name', () => {
     const env = {
-      FERRY_WEBHOOK_SECRET: 'whsec_0123456789abcdef',
+      FERRY_PARAMETER_PREFIX: '/ferry/prod',
       FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC: '1',
       FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
     };
     expect(webhookOptionsFromEnv(env)).toMatchObject({ firstRetryDelaySec: 1, allowPrivate: true });
-    expect(() => webhookOptionsFromEnv({})).toThrow(/FERRY_WEBHOOK_SECRET: is required/);
+    expect(() => webhookOptionsFromEnv({})).toThrow(/FERRY_PARAMETER_PREFIX: is required/);
+    expect(() => webhookOptionsFromEnv({ ...env, FERRY_WEBHOOK_PORTS: '80,http' })).toThrow(
+      /FERRY_WEBHOOK_PORTS/,
+    );
     expect(() => webhookOptionsFromEnv({ ...env, FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC: '901' })).toThrow(
       'FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC="901": must be an integer from 0 to 900 seconds',
     );
@@ -294,6 +312,19 @@ describe('postWebhook', () => {
       error: 'timed out after 200 ms',
       retryable: true,
     });
+  });
+
+  it('stores a connection failure as its class, never the address and port (no port-scan oracle)', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const outcome = await postWebhook(new URL(`http://127.0.0.1:${port}/x`), {}, '{}', {
+      allowPrivate: true,
+      timeoutMs: 1000,
+    });
+    expect(outcome).toEqual({ ok: false, error: 'connection refused', retryable: true });
+    expect(JSON.stringify(outcome)).not.toContain(String(port));
   });
 
   it('refuses loopback receivers unless private webhooks are allowed, by literal and by name', async () => {

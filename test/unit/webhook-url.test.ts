@@ -1,10 +1,13 @@
 /** Which webhook URLs and addresses Ferry refuses. */
 import { describe, expect, it } from 'vitest';
 import {
+  assertAllowedPort,
   assertPublicHost,
+  DEFAULT_WEBHOOK_PORTS,
   guardedLookup,
   isPrivateAddress,
   parseWebhookUrl,
+  WebhookPortsSchema,
   WebhookUrlError,
 } from '../../core/webhook-url.ts';
 
@@ -125,5 +128,24 @@ describe('guardedLookup', () => {
       guardedLookup('localhost', { all: true }, (e) => resolve(e)),
     );
     expect(error).toBeInstanceOf(WebhookUrlError);
+  });
+});
+
+describe('webhook ports', () => {
+  it('allows the scheme defaults, 80 and 443, and refuses any other port', () => {
+    expect(() => assertAllowedPort(new URL('https://h.example/'), DEFAULT_WEBHOOK_PORTS)).not.toThrow();
+    expect(() => assertAllowedPort(new URL('http://h.example:80/'), DEFAULT_WEBHOOK_PORTS)).not.toThrow();
+    expect(() => assertAllowedPort(new URL('http://h.example:443/'), DEFAULT_WEBHOOK_PORTS)).not.toThrow();
+    expect(() => assertAllowedPort(new URL('http://h.example:22/'), DEFAULT_WEBHOOK_PORTS)).toThrow(
+      /port 80 or 443, not 22/,
+    );
+    expect(() => assertAllowedPort(new URL('http://h.example:22/'), 'any')).not.toThrow();
+  });
+
+  it('reads FERRY_WEBHOOK_PORTS', () => {
+    expect(WebhookPortsSchema.parse(undefined)).toEqual([80, 443]);
+    expect(WebhookPortsSchema.parse('443,8443')).toEqual([443, 8443]);
+    expect(WebhookPortsSchema.parse('*')).toBe('any');
+    expect(WebhookPortsSchema.safeParse('80,x').success).toBe(false);
   });
 });

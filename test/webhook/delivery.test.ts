@@ -8,6 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TASK } from '../../core/config.ts';
 import { JobStatus } from '../../core/job.ts';
 import { resultKey } from '../../core/keys.ts';
+import { SecretStore } from '../../core/secrets.ts';
 import { webhookIdFor } from '../../core/webhooks.ts';
 import { handler as apiHandler } from '../../functions/api/handler.ts';
 import type { DeliverDeps } from '../../functions/webhook/deliver.ts';
@@ -16,16 +17,16 @@ import { invoke } from '../api/helpers.ts';
 import { createTestStack, type TestStack } from '../support/local-stack.ts';
 import { finishedJob, pumpWebhooks, type Receiver, startReceiver } from './helpers.ts';
 
-const SECRET = 'whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5';
-const API_KEY = 'test-api-key-0123456789';
+/** The stack's client's key, set once the stack exists. */
+let API_KEY = '';
 
 let stack: TestStack;
 let receivers: Receiver[] = [];
 
 beforeAll(async () => {
   stack = await createTestStack();
+  API_KEY = stack.client.apiKey;
   Object.assign(process.env, stack.env, {
-    FERRY_API_KEYS: API_KEY,
     FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
     POWERTOOLS_LOG_LEVEL: 'ERROR',
   });
@@ -37,7 +38,7 @@ afterEach(async () => {
 });
 
 async function receiver(statuses?: number[]): Promise<Receiver> {
-  const r = await startReceiver(SECRET, statuses);
+  const r = await startReceiver(stack.client.webhookSecret, statuses);
   receivers.push(r);
   return r;
 }
@@ -47,13 +48,15 @@ function deps(options: Partial<WebhookOptions> = {}): DeliverDeps {
     jobs: stack.jobs,
     queue: { sqs: stack.aws.sqs, queueUrl: stack.outputs.webhookQueueUrl },
     options: {
-      secret: SECRET,
+      parameterPrefix: stack.outputs.parameterPrefix,
+      ports: 'any',
       allowPrivate: true,
       firstRetryDelaySec: 1,
       maxAttempts: 6,
       requestTimeoutMs: 2000,
       ...options,
     },
+    secrets: new SecretStore({ prefix: stack.outputs.parameterPrefix }),
     logger: new Logger({ serviceName: 'ferry-webhook-test', logLevel: 'SILENT' }),
   };
 }

@@ -4,7 +4,6 @@
  * emulator's SQS -> Lambda event source mapping, with no test code in between.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { LOCAL_WEBHOOK_SECRET } from '../../scripts/local/provision.ts';
 import { createTestStack, eventually, type TestStack } from '../support/local-stack.ts';
 import { finishedJob, type Receiver, startReceiver } from './helpers.ts';
 
@@ -13,8 +12,8 @@ let receiver: Receiver;
 
 beforeAll(async () => {
   stack = await createTestStack({ withWebhookFunction: true });
-  // provision() gives the function FERRY_WEBHOOK_SECRET from this process, else the local secret.
-  receiver = await startReceiver(process.env.FERRY_WEBHOOK_SECRET ?? LOCAL_WEBHOOK_SECRET);
+  // The deployed function reads the client's secret from SSM, as it does on AWS.
+  receiver = await startReceiver(stack.client.webhookSecret);
 });
 
 afterAll(async () => {

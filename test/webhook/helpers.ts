@@ -143,6 +143,7 @@ export async function finishedJob(
     key: `uploads/${jobId}/page.png`,
     webhookUrl,
     metadata: { order: '42' },
+    clientId: stack.client.clientId,
   });
   await stack.jobs.claim(jobId, 'w1', 60_000);
   const job =

@@ -104,6 +104,8 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
       return { name: physical, arn: arn('logs', `log-group:${physical}`) };
     case 'aws:iam/role:Role':
       return { name: physical, arn: `arn:aws:iam::${ACCOUNT}:role/${physical}` };
+    case 'aws:ssm/parameter:Parameter':
+      return { name: physical, arn: arn('ssm', `parameter/${physical.replace(/^\//, '')}`) };
     case 'aws:apigatewayv2/api:Api':
       return {
         apiEndpoint: `https://${name.toLowerCase()}.execute-api.${REGION}.amazonaws.com`,
@@ -170,6 +172,8 @@ function mocks(resources: SynthResource[], unmocked: Set<string>): Mocks {
             value: AMI,
             insecureValue: AMI,
           };
+        case 'aws:secretsmanager/getRandomPassword:getRandomPassword':
+          return { id: 'random', randomPassword: 'ci-random-password-0123456789abcdef0123456789abcdef' };
         case 'aws:ec2/getAmi:getAmi':
           return { id: 'ami-0fcknat000000000', imageId: 'ami-0fcknat000000000', architecture: 'arm64' };
         default:

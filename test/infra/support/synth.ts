@@ -22,12 +22,6 @@ const run = promisify(execFile);
 export const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const PLATFORM = join(ROOT, '.sst', 'platform');
 
-/** Test values for the stage's secrets (sst.Secret reads SST_SECRET_<name>). */
-export const TEST_SECRETS = {
-  FerryApiKeys: 'ci-key-0123456789abcdef',
-  FerryWebhookSecret: 'whsec_Y2ktd2ViaG9vay1zZWNyZXQ=',
-} as const;
-
 /**
  * Makes sure `.sst/platform` (SST's components and Pulumi packages) exists, with the same step
  * CI runs first (scripts/check-infra.sh install; needs only the npm registry).
@@ -181,8 +175,6 @@ export async function synthesize(stage: string, target: SynthTarget = {}): Promi
           FERRY_SYNTH_WORK: work,
           FERRY_SYNTH_ROOT: ROOT,
           FERRY_SYNTH_OUT: out,
-          SST_SECRET_FerryApiKeys: TEST_SECRETS.FerryApiKeys,
-          SST_SECRET_FerryWebhookSecret: TEST_SECRETS.FerryWebhookSecret,
         },
       });
     } catch (error) {

@@ -109,6 +109,24 @@ describe('JobRunner', () => {
     );
   });
 
+  it('downloads the object ingest recorded (IfMatch) and fails clearly when it was replaced', async () => {
+    s3.on(GetObjectCommand).rejects(
+      Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), {
+        name: 'PreconditionFailed',
+        $metadata: { httpStatusCode: 412 },
+      }),
+    );
+    const store = { ...fakeStore(), claim: async () => ({ ...job, etag: 'abc123' }) };
+    const out = await runner(store).run(message(1), new AbortController().signal);
+    expect(s3.commandCalls(GetObjectCommand)[0]?.args[0].input).toMatchObject({ IfMatch: '"abc123"' });
+    expect(out.outcome).toBe('failed');
+    expect(store.fail).toHaveBeenCalledWith(
+      'j1',
+      expect.objectContaining({ errorCode: 'INPUT_CHANGED', error: expect.stringContaining('was replaced') }),
+      'w1',
+    );
+  });
+
   it('retries a transient error later: releases the lease and hides the message with backoff', async () => {
     s3.on(GetObjectCommand).rejects(
       Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }),
