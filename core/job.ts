@@ -14,6 +14,7 @@
  *   duplicate event or message never moves a job backwards or runs it twice.
  * - Final states never change.
  */
+import type { JobProgress } from './progress.ts';
 
 export const JobStatus = {
   AwaitingUpload: 'AWAITING_UPLOAD',
@@ -83,6 +84,10 @@ export interface Job {
   /** Epoch milliseconds when the RUNNING worker's claim lapses unless its heartbeat renews it. */
   leaseExpiresAt?: number;
   resultKey?: string;
+  /** Every result object of the job, `resultKey` first (a video also has `results/<jobId>.vtt`). */
+  resultKeys?: string[];
+  /** Where the running job stands; written by its worker under its lease, 100% once SUCCEEDED. */
+  progress?: JobProgress;
   /** A sentence a user can act on. */
   error?: string;
   /** Stable machine-readable error code, e.g. INVALID_INPUT. */

@@ -17,6 +17,7 @@ import { JobRunner } from './job-runner.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { TaskProtection } from './task-protection.ts';
+import { loadJobTasks } from './tasks/registry.ts';
 
 /** Set once the worker is running; until then a signal just ends the process (nothing is held). */
 let shutdown: ((signal: string) => Promise<void>) | undefined;
@@ -55,10 +56,12 @@ async function main(): Promise<void> {
   pool.on('threadExit', (error) => log.error({ err: error }, 'inference thread exited; restarting it'));
 
   const jobs = new JobStore({ dynamo: aws.dynamo, table: resources.table });
+  const jobTasks = await loadJobTasks(config.taskModules);
   const runner = new JobRunner({
     ...aws,
     jobs,
     pool,
+    jobTasks,
     queueUrl: resources.queueUrl,
     ...(resources.webhookQueueUrl ? { webhookQueueUrl: resources.webhookQueueUrl } : {}),
     config,
@@ -93,7 +96,7 @@ async function main(): Promise<void> {
           ready: queueReachable && !consumer.stopping,
           details: {
             workerId: config.workerId,
-            tasks: info.tasks,
+            tasks: [...info.tasks, ...jobTasks.keys()],
             executionProvider: info.executionProvider,
             cpuFallback: Boolean(info.fallbackFrom),
             inferenceThreads: config.inferenceThreads,
@@ -137,7 +140,7 @@ async function main(): Promise<void> {
   log.info(
     {
       healthPort: (server.address() as AddressInfo).port,
-      tasks: info.tasks,
+      tasks: [...info.tasks, ...jobTasks.keys()],
       executionProvider: info.executionProvider,
       threads: config.inferenceThreads,
       intraOpThreads: config.intraOpThreads,

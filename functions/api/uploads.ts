@@ -17,6 +17,7 @@ import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { JobStatus } from '../../core/job.ts';
 import { apiUploadKey, newJobId } from '../../core/keys.ts';
+import { defaultTaskFor } from '../../core/media-types.ts';
 import { assertPublicHost, parseWebhookUrl, WebhookUrlError } from '../../core/webhook-url.ts';
 import type { ApiDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
@@ -58,6 +59,7 @@ export async function createUpload(deps: ApiDeps, request: CreateUploadRequest):
   const webhookUrl =
     request.webhookUrl === undefined ? undefined : await checkWebhookUrl(deps, request.webhookUrl);
 
+  const task = request.task ?? defaultTaskFor({ contentType });
   const jobId = newJobId();
   const key = apiUploadKey(jobId, request.filename);
   const now = deps.now?.() ?? new Date();
@@ -67,14 +69,14 @@ export async function createUpload(deps: ApiDeps, request: CreateUploadRequest):
   await deps.jobs.create({
     jobId,
     status: JobStatus.AwaitingUpload,
-    task: request.task,
+    task,
     bucket: deps.bucket,
     key,
     contentType,
     ...(webhookUrl ? { webhookUrl } : {}),
     ...(request.metadata ? { metadata: request.metadata } : {}),
   });
-  return { jobId, status: JobStatus.AwaitingUpload, task: request.task, key, upload, expiresAt };
+  return { jobId, status: JobStatus.AwaitingUpload, task, key, upload, expiresAt };
 }
 
 /** `Image/PNG; charset=x` -> `image/png`: parameters mean nothing for the allowed types. */

@@ -131,7 +131,7 @@ describe('worker with the OCR model (emulator)', () => {
       status: 'ready',
       executionProvider: 'cpu',
       cpuFallback: false,
-      tasks: ['ocr'],
+      tasks: ['ocr', 'video-ocr'],
     });
     const metrics = await (await fetch(`${worker.healthUrl}/metrics`)).text();
     expect(metrics).toMatch(/ferry_jobs_total\{outcome="succeeded",task="ocr"\} 3/);
