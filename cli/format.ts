@@ -3,6 +3,7 @@
  * Text output: job summaries, the jobs table, and a result's text.
  */
 import type { JobView } from '../functions/api/job-view.ts';
+import { describeProgress } from './progress-bar.ts';
 
 /**
  * The text of an OCR result: `text` of the result file's `result` (what the worker writes:
@@ -32,10 +33,11 @@ export function describeJob(job: JobView): string {
     ['Started', job.startedAt],
     ['Finished', job.finishedAt],
     ['Attempts', job.attempts ? String(job.attempts) : undefined],
+    ['Progress', job.progress ? describeProgress(job.progress) : undefined],
     ['Provider', job.executionProvider],
     ['Timings', job.timings ? formatTimings(job.timings) : undefined],
     ['Error', job.error ? `${job.error}${job.errorCode ? ` (${job.errorCode})` : ''}` : undefined],
-    ['Result', job.resultKey],
+    ['Result', job.resultKeys?.join(', ') ?? job.resultKey],
     [
       'Webhook',
       job.webhook ? formatWebhook(job.webhook) : job.webhookUrl ? `pending (${job.webhookUrl})` : undefined,

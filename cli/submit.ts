@@ -12,6 +12,7 @@ import type { FerryClient, JobView } from './client.ts';
 import { ApiRequestError, CliConfigError, ExitCode, exitCodeFor, UsageError } from './errors.ts';
 import { resultText } from './format.ts';
 import type { CliIo } from './io.ts';
+import { EtaEstimator, progressLine } from './progress-bar.ts';
 import { formatBytes, progressBar, StatusBoard } from './status-board.ts';
 
 /** What happened to one file; printed as JSON with --json. */
@@ -48,7 +49,8 @@ export async function submit(command: SubmitCommand, client: FerryClient, io: Cl
       try {
         jobId = await uploads(() => createAndUpload(input, command, client, board));
         if (!command.wait) return { file: input.file, jobId, status: JobStatus.AwaitingUpload };
-        const job = await waitForJob(client, jobId, io, (j) => showStatus(board, input, j));
+        const eta = new EtaEstimator();
+        const job = await waitForJob(client, jobId, io, (j) => showStatus(board, input, j, eta));
         const outcome: SubmitOutcome = { file: input.file, jobId, status: job.status };
         if (job.error) outcome.error = job.error;
         if (job.status === JobStatus.Succeeded) outcome.result = await client.result(job);
@@ -119,7 +121,18 @@ async function createAndUpload(
   return created.jobId;
 }
 
-function showStatus(board: StatusBoard, input: Input, job: JobView): void {
+function showStatus(board: StatusBoard, input: Input, job: JobView, eta: EtaEstimator): void {
+  if (job.status === JobStatus.Running && job.progress) {
+    const { progress } = job;
+    // Plain output (CI logs) gets a line per stage and per tenth of the way, not per poll.
+    const tenth = Math.floor(progress.percent / 10) * 10;
+    board.update(
+      input.file,
+      `${input.name}  ${job.jobId}  ${progressLine(progress, eta.update(progress.percent))}`,
+      `${input.file}: job ${job.jobId} RUNNING ${progress.stage} ${tenth}%`,
+    );
+    return;
+  }
   const elapsed =
     job.finishedAt && job.startedAt
       ? ` in ${((Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000).toFixed(1)} s`
