@@ -115,3 +115,27 @@ export async function slideVideo(spec: SlideVideoSpec): Promise<{ file: string; 
   await rename(partial, file);
   return { file, slides };
 }
+
+/** An MP4 holding only an audio track (a 2 s sine tone), for the "no video stream" case. */
+export async function audioOnlyMp4(): Promise<string> {
+  const dir = path.join(ROOT, '.ferry/test-media');
+  const file = path.join(dir, 'audio-only.mp4');
+  if (existsSync(file)) return file;
+  await mkdir(dir, { recursive: true });
+  const partial = `${file}.partial.${process.pid}.mp4`;
+  await run(FFMPEG, [
+    '-hide_banner',
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=d=2',
+    '-c:a',
+    'aac',
+    partial,
+  ]);
+  await rename(partial, file);
+  return file;
+}

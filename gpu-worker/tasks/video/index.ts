@@ -173,9 +173,9 @@ async function runVideoOcr(
     throw new InvalidInputError('The video has no frames that could be decoded.');
   // Sampling may round one frame either way at the end; a video that stops well short is damaged.
   const reached = (start + decodedHere) / fps;
-  if (frames - (start + decodedHere) > Math.max(2, 0.05 * frames)) {
+  if (frames - (start + decodedHere) > Math.max(1, 0.02 * frames)) {
     throw new InvalidInputError(
-      `The video is truncated or corrupt: its frames stop at ${reached.toFixed(1)} s of ${info.duration.toFixed(1)} s.`,
+      `The video is corrupt or truncated: its frames stop at ${reached.toFixed(1)} s of ${info.duration.toFixed(1)} s.`,
     );
   }
   ctx.progress('writing', 0, 1);
