@@ -115,6 +115,10 @@ it('reads the slides of a 90 s video into a timeline and WebVTT, with progress t
     result.segments.map((s) => [s.start, s.end, s.text]),
   );
 
+  // The decoder choice is a metric, as the execution provider is.
+  const metrics = await (await fetch(`${worker?.healthUrl}/metrics`)).text();
+  expect(metrics).toMatch(/ferry_video_jobs_total\{decoder="cpu"\} 1/);
+
   // `ferry status` shows the finished job's progress and both result objects.
   const status = realIo({ apiUrl: api.url, apiKey: API_KEY, cwd: dir, pollIntervalMs: 200 });
   expect(await main(['status', jobId], status)).toBe(0);
