@@ -75,6 +75,8 @@ export interface Job {
   queuedAt?: string;
   startedAt?: string;
   finishedAt?: string;
+  /** The S3 multipart upload the client sends the input through, for large uploads (API only). */
+  multipartUploadId?: string;
   /** SQS message id of the job's queue message, once sent (ingest's idempotency marker). */
   messageId?: string;
   /** How many times a worker has claimed the job. */

@@ -10,6 +10,9 @@
  * | GET /jobs/{id}       | 200 job (+ `result` when SUCCEEDED); 400 bad id; 404 unknown  |
  * | GET /jobs            | 200 `{ jobs, cursor? }`, newest first                          |
  * | DELETE /jobs/{id}    | 200 the CANCELED job; 409 `{ error: { status } }` when final  |
+ * | GET /uploads/{id}/parts?from=N | 200 `{ parts }`: more part URLs of a multipart upload |
+ * | POST /uploads/{id}/complete | 200 `{ jobId, key, etag }`: the parts joined          |
+ * | DELETE /uploads/{id} | 200 the CANCELED job: multipart upload aborted                |
  */
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -19,6 +22,7 @@ import { authenticate, createKeyMatcher } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { ApiError, ApiErrorCode } from './errors.ts';
 import { cancelJob, getJob, listJobs } from './jobs.ts';
+import { abortMultipart, CompleteUploadSchema, completeMultipart, partUrls } from './multipart.ts';
 import { CreateUploadSchema, ListJobsQuerySchema } from './schemas.ts';
 import { createUpload } from './uploads.ts';
 
@@ -96,6 +100,24 @@ export function createApp(deps: ApiDeps): Hono {
     const created = await createUpload(deps, parsed.data);
     logger.info('job created', { jobId: created.jobId, key: created.key, task: created.task });
     return c.json(created, 201);
+  });
+
+  app.get('/uploads/:id/parts', async (c) =>
+    c.json(await partUrls(deps, c.req.param('id'), c.req.query('from'))),
+  );
+
+  app.post('/uploads/:id/complete', async (c) => {
+    const parsed = CompleteUploadSchema.safeParse(await readJson(c));
+    if (!parsed.success) throw ApiError.fromZod(parsed.error);
+    const done = await completeMultipart(deps, c.req.param('id'), parsed.data);
+    logger.info('multipart upload completed', { jobId: done.jobId, key: done.key });
+    return c.json(done);
+  });
+
+  app.delete('/uploads/:id', async (c) => {
+    const job = await abortMultipart(deps, c.req.param('id'));
+    logger.info('multipart upload aborted; job canceled', { jobId: job.jobId });
+    return c.json(job);
   });
 
   app.get('/jobs', async (c) => {

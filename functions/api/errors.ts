@@ -16,6 +16,8 @@ export const ApiErrorCode = {
   ValidationFailed: 'VALIDATION_FAILED',
   JobNotFound: 'JOB_NOT_FOUND',
   JobAlreadyFinal: 'JOB_ALREADY_FINAL',
+  /** A multipart call for a job without an open multipart upload (not one, aborted, expired). */
+  UploadNotOpen: 'UPLOAD_NOT_OPEN',
   Internal: 'INTERNAL',
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];

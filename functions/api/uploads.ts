@@ -21,6 +21,7 @@ import { defaultTaskFor } from '../../core/media-types.ts';
 import { assertPublicHost, parseWebhookUrl, WebhookUrlError } from '../../core/webhook-url.ts';
 import type { ApiDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
+import { type MultipartPlan, startMultipart } from './multipart.ts';
 import { type CreateUploadRequest, UploadMethod } from './schemas.ts';
 
 export type UploadTarget =
@@ -35,7 +36,9 @@ export type UploadTarget =
       url: string;
       /** Form fields to send before the `file` field, in any order. */
       fields: Record<string, string>;
-    };
+    }
+  /** Above the multipart threshold: see functions/api/multipart.ts. */
+  | MultipartPlan;
 
 export interface CreatedUpload {
   jobId: string;
@@ -64,7 +67,16 @@ export async function createUpload(deps: ApiDeps, request: CreateUploadRequest):
   const key = apiUploadKey(jobId, request.filename);
   const now = deps.now?.() ?? new Date();
   const expiresAt = new Date(now.getTime() + options.uploadExpiresSec * 1000).toISOString();
-  const upload = await presignUpload(deps, request.uploadMethod, key, contentType, request.size);
+  const multipart = request.size > options.multipartThresholdBytes;
+  if (multipart && request.uploadMethod === UploadMethod.Post) {
+    throw ApiError.invalidField(
+      'uploadMethod',
+      `must be "PUT" for files over ${options.multipartThresholdBytes} bytes (they go up in parts)`,
+    );
+  }
+  const upload = multipart
+    ? await startMultipart(deps, jobId, key, contentType, request.size)
+    : await presignUpload(deps, request.uploadMethod, key, contentType, request.size);
 
   await deps.jobs.create({
     jobId,
@@ -73,6 +85,8 @@ export async function createUpload(deps: ApiDeps, request: CreateUploadRequest):
     bucket: deps.bucket,
     key,
     contentType,
+    size: request.size,
+    ...(upload.method === 'MULTIPART' ? { multipartUploadId: upload.uploadId } : {}),
     ...(webhookUrl ? { webhookUrl } : {}),
     ...(request.metadata ? { metadata: request.metadata } : {}),
   });

@@ -74,7 +74,7 @@ describe('apiOptionsFromEnv', () => {
   it('applies the defaults', () => {
     const options = apiOptionsFromEnv({ FERRY_API_KEYS: 'k-0123456789abcdef' });
     expect(options).toEqual({ ...API_DEFAULTS, apiKeys: ['k-0123456789abcdef'] });
-    expect(options.maxUploadBytes).toBe(20 * 1024 * 1024);
+    expect(options.maxUploadBytes).toBe(50 * 1024 ** 3);
     expect(options.uploadExpiresSec).toBe(900);
   });
 
