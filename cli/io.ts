@@ -17,6 +17,8 @@ export interface CliIo {
   sleep(ms: number): Promise<void>;
   /** Delay between status polls while waiting, in milliseconds. @defaultvalue 1000 */
   pollIntervalMs: number;
+  /** Calls `handler` on the next Ctrl-C instead of exiting; returns the way to stop listening. */
+  onInterrupt?(handler: () => void): () => void;
 }
 
 export function processIo(): CliIo {
@@ -30,5 +32,9 @@ export function processIo(): CliIo {
     writeFile: (file, data) => writeFile(file, data),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     pollIntervalMs: 1000,
+    onInterrupt(handler) {
+      process.once('SIGINT', handler);
+      return () => process.off('SIGINT', handler);
+    },
   };
 }

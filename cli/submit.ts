@@ -12,6 +12,7 @@ import type { FerryClient, JobView } from './client.ts';
 import { ApiRequestError, CliConfigError, ExitCode, exitCodeFor, UsageError } from './errors.ts';
 import { resultText } from './format.ts';
 import type { CliIo } from './io.ts';
+import { MultipartUploadError, uploadMultipart } from './multipart-upload.ts';
 import { EtaEstimator, progressLine } from './progress-bar.ts';
 import { formatBytes, progressBar, StatusBoard } from './status-board.ts';
 
@@ -47,7 +48,7 @@ export async function submit(command: SubmitCommand, client: FerryClient, io: Cl
     inputs.map(async (input): Promise<SubmitOutcome> => {
       let jobId: string | undefined;
       try {
-        jobId = await uploads(() => createAndUpload(input, command, client, board));
+        jobId = await uploads(() => createAndUpload(input, command, client, board, io));
         if (!command.wait) return { file: input.file, jobId, status: JobStatus.AwaitingUpload };
         const eta = new EtaEstimator();
         const job = await waitForJob(client, jobId, io, (j) => showStatus(board, input, j, eta));
@@ -57,6 +58,7 @@ export async function submit(command: SubmitCommand, client: FerryClient, io: Cl
         return outcome;
       } catch (error) {
         if (exitCodeFor(error) === ExitCode.Usage) throw error;
+        if (error instanceof MultipartUploadError) jobId = error.jobId;
         const message = (error as Error).message;
         board.update(input.file, `${input.name}  error: ${message}`, `${input.file}: error: ${message}`);
         return { file: input.file, ...(jobId ? { jobId } : {}), status: 'ERROR', error: message };
@@ -94,6 +96,7 @@ async function createAndUpload(
   command: SubmitCommand,
   client: FerryClient,
   board: StatusBoard,
+  io: CliIo,
 ) {
   const total = input.data.length;
   board.update(
@@ -107,12 +110,38 @@ async function createAndUpload(
     size: total,
     ...(command.task ? { task: command.task } : {}),
   });
-  await client.upload(created.upload, input.data, (sent) => {
+  const showSent = (sent: number) =>
     board.update(
       input.file,
       `${input.name}  ${progressBar(sent, total)}  ${formatBytes(sent)}/${formatBytes(total)}`,
     );
-  });
+  if (created.upload.method === 'MULTIPART') {
+    const plan = created.upload;
+    board.update(
+      input.file,
+      `${input.name}  ${progressBar(0, total)}  0/${plan.partCount} parts`,
+      `${input.file}: uploading in ${plan.partCount} parts of ${formatBytes(plan.partSize)}`,
+    );
+    const interrupt = new AbortController();
+    const stopListening = io.onInterrupt?.(() => interrupt.abort());
+    try {
+      await uploadMultipart(client, created.jobId, plan, input.data, {
+        signal: interrupt.signal,
+        sleep: io.sleep,
+        onProgress: (sent, parts) =>
+          board.update(
+            input.file,
+            `${input.name}  ${progressBar(sent, total)}  ${formatBytes(sent)}/${formatBytes(total)}  ${parts}/${plan.partCount} parts`,
+            // Plain output: a line per tenth of the parts, not per part (a 50 GiB file has thousands).
+            `${input.file}: uploaded ${Math.floor((parts * 10) / plan.partCount) * 10}%`,
+          ),
+      });
+    } finally {
+      stopListening?.();
+    }
+  } else {
+    await client.upload(created.upload, input.data, showSent);
+  }
   board.update(
     input.file,
     `${input.name}  ${created.jobId}  uploaded`,
