@@ -5,6 +5,7 @@
  */
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { resultText } from '../../../cli/format.ts';
 import { EtaEstimator, progressLine } from '../../../cli/progress-bar.ts';
 import { JobStateConflictError } from '../../../core/errors.ts';
 import { type Job, JobStatus } from '../../../core/job.ts';
@@ -116,5 +117,18 @@ describe('CLI progress', () => {
     expect(progressLine(progressAt('inferring', 45, 90), 35)).toBe(
       '[##########..........]  52%  inferring 45/90  ETA 35 s',
     );
+  });
+
+  it('prints a video result as its timeline', () => {
+    const result = {
+      result: {
+        video: {},
+        segments: [
+          { start: 0, end: 10, text: 'Slide 1\nfirst', lines: [] },
+          { start: 70, end: 75.5, text: 'Slide 8', lines: [] },
+        ],
+      },
+    };
+    expect(resultText(result)).toBe('[0:00 - 0:10] Slide 1 / first\n[1:10 - 1:15.5] Slide 8');
   });
 });
