@@ -2,7 +2,7 @@
  * Bad videos each fail their own job with INVALID_INPUT and a sentence saying why, and the worker
  * carries on: empty, over the byte limit, over the duration limit, audio only, not a video,
  * truncated (MP4 without its index; Matroska cut short), and a codec nobody decodes. An image
- * sent right after them succeeds.
+ * and a VP9 WebM sent right after them succeed.
  */
 import { readFile } from 'node:fs/promises';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -49,13 +49,14 @@ const finalJob = (jobId: string) =>
     { timeoutMs: 60_000, intervalMs: 200 },
   );
 
-it('fails each bad video alone with INVALID_INPUT and a reason, then still runs an image', async () => {
+it('fails each bad video alone with INVALID_INPUT and a reason, then still runs an image and a video', async () => {
   const small = { width: 320, height: 240, slideSec: 2 };
-  const [mp4, mkv, long, audio] = await Promise.all([
+  const [mp4, mkv, long, audio, webm] = await Promise.all([
     slideVideo({ ...small, duration: 4 }).then((v) => readFile(v.file)),
     slideVideo({ ...small, duration: 4, format: 'mkv' }).then((v) => readFile(v.file)),
     slideVideo({ ...small, duration: 8 }).then((v) => readFile(v.file)),
     audioOnlyMp4().then((f) => readFile(f)),
+    slideVideo({ ...small, duration: 4, format: 'webm' }).then((v) => readFile(v.file)),
   ]);
   expect(mp4.length).toBeLessThan(MAX_VIDEO_BYTES);
   // The sample entry's fourcc names the codec; an unknown one leaves ffmpeg without a decoder.
@@ -96,4 +97,6 @@ it('fails each bad video alone with INVALID_INPUT and a reason, then still runs 
 
   const image = await finalJob(await upload('after.png', await renderTextImage({ lines: ['Still here'] })));
   expect(image).toMatchObject({ status: JobStatus.Succeeded, task: 'ocr' });
+  const vp9 = await finalJob(await upload('after.webm', webm));
+  expect(vp9, vp9.error).toMatchObject({ status: JobStatus.Succeeded, task: 'video-ocr' });
 });
