@@ -96,15 +96,19 @@ async function runVideoOcr(
     : undefined;
   if (resume) ctx.log.info({ resumedAt: start / fps, nextFrame: start }, 'video resumes from its checkpoint');
 
-  // Frames in time order whose text is still being read (or that repeat the last read one).
-  const window: Array<{ time: number; reading?: Promise<OcrResult> }> = [];
+  // Frames in time order not yet on the timeline: read by OCR (`reading`), or repeating the
+  // last read one. `settled` once the reading is back, so finished frames leave at once.
+  const window: Array<{ time: number; reading?: Promise<OcrResult>; settled?: boolean }> = [];
+  let reading = 0;
   let completed = start;
   const maxReading = Math.max(2, ctx.inferenceThreads * 2);
   const drainOne = async () => {
     const entry = window.shift();
     if (!entry) return;
-    if (entry.reading) timeline.addReading(entry.time, await entry.reading);
-    else timeline.addDuplicate(entry.time);
+    if (entry.reading) {
+      reading--;
+      timeline.addReading(entry.time, await entry.reading);
+    } else timeline.addDuplicate(entry.time);
     completed++;
     ctx.progress('inferring', Math.min(completed, frames), frames);
   };
@@ -136,16 +140,22 @@ async function runVideoOcr(
           lastThumbnail = thumb;
           counts.kept++;
           counts.read++;
-          const reading = ctx.infer(FRAME_TASK, {
-            kind: 'rgb',
-            data: frame.data,
-            ...size,
-          }) as Promise<OcrResult>;
-          // Awaited in order by drainOne; marked handled now so a later frame's failure is not "unhandled".
-          reading.catch(() => {});
-          window.push({ time: index / fps, reading });
+          const entry: (typeof window)[number] = {
+            time: index / fps,
+            reading: ctx.infer(FRAME_TASK, { kind: 'rgb', data: frame.data, ...size }) as Promise<OcrResult>,
+          };
+          // Awaited in order by drainOne; handled here too so a later frame's failure is not "unhandled".
+          entry.reading?.then(
+            () => {
+              entry.settled = true;
+            },
+            () => {},
+          );
+          window.push(entry);
+          reading++;
         }
-        while (window.filter((e) => e.reading).length >= maxReading) await drainOne();
+        while (reading >= maxReading) await drainOne();
+        while (window[0] && (!window[0].reading || window[0].settled)) await drainOne();
         if (ctx.checkpointDue()) {
           while (window.length > 0) await drainOne();
           await ctx.checkpoint({
