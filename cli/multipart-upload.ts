@@ -35,7 +35,8 @@ export async function uploadMultipart(
   client: FerryClient,
   jobId: string,
   plan: MultipartPlan,
-  data: Uint8Array,
+  /** Bytes [start, end) of the file (past the end: up to the end). */
+  read: (start: number, end: number) => Promise<Uint8Array>,
   options: MultipartUploadOptions,
 ): Promise<void> {
   const { concurrency = 4, attempts = 4, retryDelayMs = 500, signal } = options;
@@ -50,7 +51,8 @@ export async function uploadMultipart(
     return urls.get(partNumber) as string;
   };
   const sendPart = async (partNumber: number) => {
-    const bytes = data.subarray((partNumber - 1) * plan.partSize, partNumber * plan.partSize);
+    // Read when sent, so at most `concurrency` parts are in memory whatever the file's size.
+    const bytes = await read((partNumber - 1) * plan.partSize, partNumber * plan.partSize);
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
       try {

@@ -35,7 +35,10 @@ interface Input {
   file: string;
   name: string;
   contentType: string;
-  data: Uint8Array;
+  /** Bytes. */
+  size: number;
+  /** Bytes [start, end) of the file: a large file is read a part at a time, never whole. */
+  read(start: number, end: number): Promise<Uint8Array>;
 }
 
 export async function submit(command: SubmitCommand, client: FerryClient, io: CliIo): Promise<ExitCode> {
@@ -77,13 +80,15 @@ async function readInput(file: string, io: CliIo): Promise<Input> {
     const extensions = MEDIA_TYPES.flatMap((m) => m.extensions);
     throw new UsageError(`Cannot tell the type of "${file}": use one of ${extensions.join(', ')}`);
   }
+  const full = path.resolve(io.cwd, file);
+  const { fileSize, readRange } = io;
   try {
-    return {
-      file,
-      name: path.basename(file),
-      contentType,
-      data: await io.readFile(path.resolve(io.cwd, file)),
-    };
+    const base = { file, name: path.basename(file), contentType };
+    if (fileSize && readRange) {
+      return { ...base, size: await fileSize(full), read: (start, end) => readRange(full, start, end) };
+    }
+    const data = await io.readFile(full);
+    return { ...base, size: data.length, read: async (start, end) => data.subarray(start, end) };
   } catch (error) {
     throw new UsageError(
       `Cannot read "${file}": ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
@@ -98,7 +103,7 @@ async function createAndUpload(
   board: StatusBoard,
   io: CliIo,
 ) {
-  const total = input.data.length;
+  const total = input.size;
   board.update(
     input.file,
     `${input.name}  ${progressBar(0, total)}  ${formatBytes(total)}`,
@@ -125,7 +130,7 @@ async function createAndUpload(
     const interrupt = new AbortController();
     const stopListening = io.onInterrupt?.(() => interrupt.abort());
     try {
-      await uploadMultipart(client, created.jobId, plan, input.data, {
+      await uploadMultipart(client, created.jobId, plan, input.read, {
         signal: interrupt.signal,
         sleep: io.sleep,
         onProgress: (sent, parts) =>
@@ -140,7 +145,7 @@ async function createAndUpload(
       stopListening?.();
     }
   } else {
-    await client.upload(created.upload, input.data, showSent);
+    await client.upload(created.upload, await input.read(0, total), showSent);
   }
   board.update(
     input.file,
