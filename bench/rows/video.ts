@@ -35,7 +35,7 @@ export interface VideoResult {
   runs: VideoRun[];
 }
 
-export interface VideoOptions {
+export interface VideoRowOptions {
   stack: BenchStack;
   /** Lengths of the videos, seconds. */
   durations: number[];
@@ -43,7 +43,7 @@ export interface VideoOptions {
   log: (line: string) => void;
 }
 
-export async function runVideo(o: VideoOptions): Promise<VideoResult> {
+export async function runVideo(o: VideoRowOptions): Promise<VideoResult> {
   await warmIngest(o.stack, 1);
   const runs: VideoRun[] = [];
   for (const duration of o.durations) {

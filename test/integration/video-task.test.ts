@@ -3,18 +3,24 @@
  * start falls back to CPU decoding (and says so), checkpoints carry the position reached, and a
  * run resumed from a checkpoint reads only the rest and ends with the same timeline.
  */
+import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InferencePool } from '../../gpu-worker/inference/pool.ts';
 import type { JobContext } from '../../gpu-worker/tasks/task.ts';
-import { chooseDecoder } from '../../gpu-worker/tasks/video/binaries.ts';
+import { chooseDecoder, resolveBinaries } from '../../gpu-worker/tasks/video/binaries.ts';
 import {
   createVideoOcrTask,
   type VideoCheckpoint,
   type VideoOcrResult,
 } from '../../gpu-worker/tasks/video/index.ts';
 import { readVideoOptions } from '../../gpu-worker/tasks/video/options.ts';
+import { probeVideo } from '../../gpu-worker/tasks/video/probe.ts';
 import { FFMPEG, slideVideo } from '../support/test-videos.ts';
 
 let pool: InferencePool;
@@ -72,6 +78,28 @@ describe('video-ocr task', () => {
     expect(await chooseDecoder(FFMPEG, 'auto', 'cpu')).toBe('cpu');
     expect(await chooseDecoder(FFMPEG, 'cpu', 'cuda')).toBe('cpu');
     expect(await chooseDecoder(FFMPEG, 'nvdec', 'cpu')).toBe('nvdec');
+  });
+
+  it('reports a phone video stored sideways with a rotation in its upright size', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ferry-rotated-'));
+    try {
+      const rotated = path.join(dir, 'portrait.mp4');
+      await promisify(execFile)(FFMPEG, [
+        '-v',
+        'error',
+        '-i',
+        video.file,
+        '-c',
+        'copy',
+        '-metadata:s:v:0',
+        'rotate=90',
+        rotated,
+      ]);
+      const info = await probeVideo(resolveBinaries({}).ffprobe, rotated, 60);
+      expect(info).toMatchObject({ width: 360, height: 640, codec: 'h264' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('falls back to CPU decoding when NVDEC cannot start, and records the decoder used', async () => {

@@ -15,6 +15,7 @@ export interface VideoInfo {
   duration: number;
   /** Frames per second of the video stream. */
   fps: number;
+  /** As shown: a phone video's rotation (which ffmpeg applies when decoding) is taken into account. */
   width: number;
   height: number;
   /** ffprobe's codec name, e.g. "h264", "hevc", "vp9", "av1". */
@@ -34,6 +35,8 @@ interface ProbeOutput {
     avg_frame_rate?: string;
     r_frame_rate?: string;
     duration?: string;
+    tags?: { rotate?: string };
+    side_data_list?: Array<{ rotation?: number }>;
   }>;
 }
 
@@ -73,11 +76,16 @@ export async function probeVideo(ffprobe: string, file: string, maxDurationSec: 
       `The video is ${formatDuration(duration)} long, over the limit of ${formatDuration(maxDurationSec)}.`,
     );
   }
+  // Phones store portrait video as landscape plus a rotation; ffmpeg turns the frames upright.
+  const rotation = Number(
+    stream.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? stream.tags?.rotate ?? 0,
+  );
+  const sideways = Math.abs(rotation) % 180 === 90;
   return {
     duration,
     fps: rate(stream.avg_frame_rate) || rate(stream.r_frame_rate),
-    width: stream.width,
-    height: stream.height,
+    width: sideways ? stream.height : stream.width,
+    height: sideways ? stream.width : stream.height,
     codec: stream.codec_name,
     container,
   };
