@@ -22,7 +22,13 @@ import { authenticate, createKeyMatcher } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { ApiError, ApiErrorCode } from './errors.ts';
 import { cancelJob, getJob, listJobs } from './jobs.ts';
-import { abortMultipart, CompleteUploadSchema, completeMultipart, partUrls } from './multipart.ts';
+import {
+  abortMultipart,
+  COMPLETE_MAX_BODY_BYTES,
+  CompleteUploadSchema,
+  completeMultipart,
+  partUrls,
+} from './multipart.ts';
 import { CreateUploadSchema, ListJobsQuerySchema } from './schemas.ts';
 import { createUpload } from './uploads.ts';
 
@@ -79,19 +85,26 @@ export function createApp(deps: ApiDeps): Hono {
     await next();
   });
 
-  app.use(
+  const limitBody = (maxSize: number) =>
     bodyLimit({
-      maxSize: options.maxBodyBytes,
+      maxSize,
       onError: (c) =>
         errorResponse(
           c,
           new ApiError(
             413,
             ApiErrorCode.PayloadTooLarge,
-            `The request body must be at most ${options.maxBodyBytes} bytes`,
+            `The request body must be at most ${maxSize} bytes`,
           ),
         ),
-    }),
+    });
+  const bodyLimits = {
+    default: limitBody(options.maxBodyBytes),
+    complete: limitBody(COMPLETE_MAX_BODY_BYTES),
+  };
+  // Completing a multipart upload lists every part: up to 10,000 of them.
+  app.use((c, next) =>
+    (c.req.path.endsWith('/complete') ? bodyLimits.complete : bodyLimits.default)(c, next),
   );
 
   app.post('/uploads', async (c) => {

@@ -26,6 +26,9 @@ import { assertJobId, cancelJob } from './jobs.ts';
 /** S3's limits on multipart uploads. */
 export const S3_MULTIPART = { minPartBytes: 5 * 1024 * 1024, maxParts: 10_000 } as const;
 
+/** Largest body of `POST /uploads/{jobId}/complete`: 10,000 parts of about 70 bytes of JSON each. */
+export const COMPLETE_MAX_BODY_BYTES = 1024 * 1024;
+
 /** Part URLs returned at once; a client asks `GET /uploads/{jobId}/parts` for the rest. */
 export const PART_URLS_PER_PAGE = 100;
 
