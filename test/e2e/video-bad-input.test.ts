@@ -4,7 +4,9 @@
  * truncated (MP4 without its index; Matroska cut short), and a codec nobody decodes. An image
  * and a VP9 WebM sent right after them succeed.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isFinal, JobStatus } from '../../core/job.ts';
@@ -18,11 +20,15 @@ const MAX_VIDEO_BYTES = 1024 * 1024;
 
 let stack: TestStack;
 let worker: WorkerProcess;
+/** The worker's own temporary directory, to see that every input file is deleted. */
+let workerTmp: string;
 
 beforeAll(async () => {
   stack = await createTestStack();
+  workerTmp = await mkdtemp(path.join(tmpdir(), 'ferry-worker-tmp-'));
   worker = await startWorker({
     ...stack.env,
+    TMPDIR: workerTmp,
     FERRY_VIDEO_MAX_BYTES: String(MAX_VIDEO_BYTES),
     FERRY_VIDEO_MAX_DURATION_SEC: '6',
   });
@@ -30,6 +36,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   expect(await worker?.stop()).toBe(0);
+  await rm(workerTmp, { recursive: true, force: true });
 });
 
 async function upload(name: string, body: Uint8Array | string): Promise<string> {
@@ -99,4 +106,6 @@ it('fails each bad video alone with INVALID_INPUT and a reason, then still runs 
   expect(image).toMatchObject({ status: JobStatus.Succeeded, task: 'ocr' });
   const vp9 = await finalJob(await upload('after.webm', webm));
   expect(vp9, vp9.error).toMatchObject({ status: JobStatus.Succeeded, task: 'video-ocr' });
+  // Every downloaded input was deleted, whether its job failed or succeeded.
+  expect((await readdir(workerTmp)).filter((name) => name.startsWith('ferry-input-'))).toEqual([]);
 });

@@ -2,6 +2,7 @@
  * A long video job survives its worker: `kill -9` of the worker half way through, and a second
  * worker takes the job over when the lease lapses, resumes from the last checkpoint (it does not
  * read the video again from the start), and the job ends SUCCEEDED once, with the whole timeline.
+ * A video job canceled while it runs stops decoding and writes nothing.
  */
 import { readFile } from 'node:fs/promises';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -104,5 +105,36 @@ it('resumes a video job from its checkpoint after kill -9 of its worker', async 
   // The results exist, so the checkpoint is gone.
   await expect(
     stack.aws.s3.send(new HeadObjectCommand({ Bucket: stack.outputs.bucket, Key: checkpointKey(jobId) })),
+  ).rejects.toThrow();
+});
+
+it('stops a video job canceled while it runs: ffmpeg ends, no result is written', async () => {
+  const video = await slideVideo({ duration: 90, slideSec: 10 });
+  const key = 'uploads/canceled-talk.mp4';
+  const put = await stack.aws.s3.send(
+    new PutObjectCommand({ Bucket: stack.outputs.bucket, Key: key, Body: await readFile(video.file) }),
+  );
+  const jobId = deriveJobId({ bucket: stack.outputs.bucket, key, etag: String(put.ETag) });
+  const running = await eventually(
+    async () => {
+      const job = await stack.jobs.get(jobId);
+      return job?.status === JobStatus.Running && job.workerId ? job : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
+  const holder = workers.get(String(running.workerId)) as WorkerProcess;
+  await holder.waitForLog(
+    (l) => l.msg === 'video frame decoded' && l.jobId === jobId && Number(l.frame) >= 10,
+    60_000,
+  );
+  await stack.jobs.cancel(jobId);
+  await holder.waitForLog((l) => l.msg === 'job changed under us; stopping' && l.jobId === jobId, 30_000);
+  const decodedAtStop = framesDecoded(holder, jobId);
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(framesDecoded(holder, jobId)).toBe(decodedAtStop);
+  expect(decodedAtStop).toBeLessThan(90);
+  expect((await stack.jobs.get(jobId))?.status).toBe(JobStatus.Canceled);
+  await expect(
+    stack.aws.s3.send(new HeadObjectCommand({ Bucket: stack.outputs.bucket, Key: `results/${jobId}.json` })),
   ).rejects.toThrow();
 });
