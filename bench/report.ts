@@ -3,6 +3,7 @@
  * Turns the measured rows into the benchmark report: targets judged met / not met, a markdown
  * page for people and the same facts as JSON under bench/results/ for comparing runs.
  */
+
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BurstResult } from './rows/ingest-burst.ts';
@@ -10,6 +11,7 @@ import type { NaiveResult } from './rows/naive.ts';
 import type { PipelineResult } from './rows/pipeline.ts';
 import type { RawResult } from './rows/raw.ts';
 import type { TesseractResult } from './rows/tesseract.ts';
+import type { VideoResult } from './rows/video.ts';
 import { round } from './stats.ts';
 
 export interface BenchContext {
@@ -47,6 +49,7 @@ export interface BenchRows {
   naive?: NaiveResult;
   burst?: BurstResult;
   tesseract?: TesseractResult;
+  video?: VideoResult;
 }
 
 export interface Target {
@@ -72,7 +75,12 @@ export function buildReport(
   errors: Record<string, string>,
   notes: string[],
 ): BenchReport {
-  const { raw, pipeline, naive, burst, tesseract } = rows;
+  const { raw, pipeline, naive, burst, tesseract, video } = rows;
+  const [shortVideo, longVideo] = [...(video?.runs ?? [])].sort((a, b) => a.durationSec - b.durationSec);
+  const rssGrowth =
+    shortVideo && longVideo && longVideo !== shortVideo
+      ? longVideo.workerPeakMiB / shortVideo.workerPeakMiB - 1
+      : undefined;
   const peer = tesseract && !tesseract.skipped ? tesseract : undefined;
   const ratio = (a?: number, b?: number) => (a !== undefined && b ? a / b : undefined);
   const ratios = {
@@ -119,6 +127,19 @@ export function buildReport(
         pipeline && peer && ratios.pipelineToTesseract !== undefined
           ? ratios.pipelineToTesseract >= 2 && pipeline.cer < peer.cer
           : undefined,
+    },
+    {
+      name: `Video real-time factor at ${video?.sampleFps ?? 1} fps (${shortVideo?.durationSec ?? 'n'} s slide video)`,
+      goal: '>= 5',
+      measured: shortVideo ? shortVideo.realTimeFactor.toFixed(1) : 'n/a',
+      met: shortVideo ? shortVideo.realTimeFactor >= 5 : undefined,
+    },
+    {
+      name: `Video worker peak RSS, ${longVideo?.durationSec ?? 'n'} s vs ${shortVideo?.durationSec ?? 'n'} s`,
+      goal: 'within 10%',
+      measured:
+        rssGrowth === undefined ? 'n/a' : `${rssGrowth >= 0 ? '+' : ''}${(rssGrowth * 100).toFixed(1)}%`,
+      met: rssGrowth === undefined ? undefined : Math.abs(rssGrowth) <= 0.1,
     },
     {
       name: 'CER, counting spaces (pipeline results)',
@@ -190,6 +211,36 @@ export function renderMarkdown(r: BenchReport): string {
     rows.push(['peer: Tesseract', 'skipped', tesseract.note]);
   }
   table(['Row', 'images/s', 'Details'], rows);
+
+  if (r.rows.video) {
+    line('## Video');
+    line();
+    line(
+      `Generated 1280x720 slide videos (text changes every 10 s; noisy background with a moving square), ` +
+        `sampled at ${r.rows.video.sampleFps} fps, a fresh worker per video, claim to finished.`,
+    );
+    line();
+    table(
+      [
+        'Video',
+        'frames/s read',
+        'real-time factor',
+        'frames decoded / OCR read',
+        'worker peak RSS',
+        'decoder',
+        'segments',
+      ],
+      r.rows.video.runs.map((v) => [
+        `${v.durationSec} s`,
+        num(v.framesPerSec),
+        `${num(v.realTimeFactor, 1)}x`,
+        `${v.framesDecoded} / ${v.framesRead}`,
+        `${num(v.workerPeakMiB, 0)} MiB`,
+        v.decoder,
+        String(v.segments),
+      ]),
+    );
+  }
 
   line('## Targets');
   line();

@@ -18,11 +18,12 @@ import { runNaive } from './rows/naive.ts';
 import { runPipeline } from './rows/pipeline.ts';
 import { runRaw } from './rows/raw.ts';
 import { runTesseract, tesseractVersion } from './rows/tesseract.ts';
+import { runVideo } from './rows/video.ts';
 import { type BenchStack, createBenchStack } from './stack.ts';
 import { renderTune, runTune } from './tune.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const ROWS = ['raw', 'pipeline', 'naive', 'tesseract', 'burst'] as const;
+const ROWS = ['raw', 'pipeline', 'naive', 'tesseract', 'burst', 'video'] as const;
 type RowName = (typeof ROWS)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -35,6 +36,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --burst-concurrency N   PUTs in flight during the burst (default 8, see bench/README.md)
   --tesseract-parallel N  Tesseract processes at once (default 2)
   --rows a,b              only these rows: ${ROWS.join(', ')}
+  --video-sec a,b         lengths of the video row's slide videos, seconds (default 90,600; quick 90,180)
   --env KEY=VALUE         a FERRY_* setting for the worker and the raw pool (repeatable), e.g.
                           --env FERRY_OCR_DET_LIMIT_SIDE=736 --env FERRY_OCR_REC_BATCH=1
   --tune                  sweep threads x intra-op, OCR options, batching, in-flight limit and
@@ -52,6 +54,7 @@ interface Options {
   tesseractParallel: number;
   rows: Set<RowName>;
   env: Record<string, string>;
+  videoSec: number[];
   out: string;
 }
 
@@ -68,6 +71,7 @@ function parseOptions(argv: string[]): Options {
       'burst-concurrency': { type: 'string' },
       'tesseract-parallel': { type: 'string' },
       rows: { type: 'string' },
+      'video-sec': { type: 'string' },
       env: { type: 'string', multiple: true, default: [] },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -111,6 +115,11 @@ function parseOptions(argv: string[]): Options {
     tesseractParallel: int('--tesseract-parallel', values['tesseract-parallel'], 2),
     rows,
     env,
+    videoSec: (values['video-sec'] ?? (quick ? '90,180' : '90,600')).split(',').map((s) => {
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < 10) throw new UsageError(`--video-sec takes seconds >= 10, got "${s}"`);
+      return n;
+    }),
     out: path.resolve(values.out ?? path.join(ROOT, 'bench', 'results')),
   };
 }
@@ -157,7 +166,7 @@ async function main(): Promise<void> {
   const stacks: BenchStack[] = [];
   try {
     let emulatorError = 'not started';
-    if (o.rows.has('pipeline') || o.rows.has('naive') || o.rows.has('burst')) {
+    if (['pipeline', 'naive', 'burst', 'video'].some((row) => o.rows.has(row as RowName))) {
       try {
         emulator = await ensureEmulator({ log });
         ministack = await emulatorVersion(emulator.endpoint);
@@ -193,6 +202,10 @@ async function main(): Promise<void> {
     });
     await attempt('tesseract', async () => {
       rows.tesseract = await runTesseract({ images, reps: o.reps, parallel: o.tesseractParallel });
+    });
+    await attempt('video', async () => {
+      const stack = await stackFor('v', 'video');
+      rows.video = await runVideo({ stack, durations: o.videoSec, workerEnv: o.env, log });
     });
     await attempt('burst', async () => {
       const stack = await stackFor('b', 'ingest-burst (no worker)');

@@ -5,6 +5,7 @@
  */
 import type { JobView } from '../functions/api/job-view.ts';
 import type { JobListView } from '../functions/api/jobs.ts';
+import type { PartUrl } from '../functions/api/multipart.ts';
 import type { CreatedUpload, UploadTarget } from '../functions/api/uploads.ts';
 import type { ApiConfig } from './config.ts';
 import { ApiRequestError, CliConfigError, TransferError } from './errors.ts';
@@ -51,6 +52,44 @@ export class FerryClient {
 
   cancelJob(jobId: string): Promise<JobView> {
     return this.#request<JobView>('DELETE', `/jobs/${encodeURIComponent(jobId)}`);
+  }
+
+  /** More part URLs of a job's multipart upload, from part `from`. */
+  async partUrls(jobId: string, from: number): Promise<PartUrl[]> {
+    const page = await this.#request<{ parts: PartUrl[] }>(
+      'GET',
+      `/uploads/${encodeURIComponent(jobId)}/parts?from=${from}`,
+    );
+    return page.parts;
+  }
+
+  completeUpload(jobId: string, parts: { partNumber: number; etag: string }[]): Promise<unknown> {
+    return this.#request('POST', `/uploads/${encodeURIComponent(jobId)}/complete`, { parts });
+  }
+
+  /** Aborts a multipart upload; the job ends CANCELED. */
+  abortUpload(jobId: string): Promise<JobView> {
+    return this.#request<JobView>('DELETE', `/uploads/${encodeURIComponent(jobId)}`);
+  }
+
+  /** PUTs one part to its presigned URL; resolves with the part's ETag. */
+  async putPart(url: string, bytes: Uint8Array, signal?: AbortSignal): Promise<string> {
+    const res = await this.#fetch(url, { method: 'PUT', body: bytes, ...(signal ? { signal } : {}) });
+    if (!res.ok) {
+      const text = await res.text().catch(() => '');
+      throw new TransferError(
+        res.status,
+        `Part upload refused by storage: HTTP ${res.status} ${summarise(text)}`,
+      );
+    }
+    await res.body?.cancel();
+    const etag = res.headers.get('etag');
+    if (!etag)
+      throw new TransferError(
+        res.status,
+        'Storage sent no ETag for the part (check the bucket CORS ExposeHeaders)',
+      );
+    return etag;
   }
 
   /** Uploads `data` to a presigned PUT target, calling `onProgress` with bytes handed to the connection. */

@@ -3,6 +3,7 @@
  * Text output: job summaries, the jobs table, and a result's text.
  */
 import type { JobView } from '../functions/api/job-view.ts';
+import { describeProgress } from './progress-bar.ts';
 
 /**
  * The text of an OCR result: `text` of the result file's `result` (what the worker writes:
@@ -10,6 +11,11 @@ import type { JobView } from '../functions/api/job-view.ts';
  * any other result is printed as indented JSON.
  */
 export function resultText(result: unknown): string {
+  const segments = videoSegments(result);
+  if (segments)
+    return segments
+      .map((s) => `[${clock(s.start)} - ${clock(s.end)}] ${s.text.replaceAll('\n', ' / ')}`)
+      .join('\n');
   const textOf = (value: unknown) =>
     value && typeof value === 'object' && typeof (value as { text?: unknown }).text === 'string'
       ? (value as { text: string }).text
@@ -19,6 +25,19 @@ export function resultText(result: unknown): string {
     textOf(result) ??
     JSON.stringify(result, null, 2)
   );
+}
+
+/** The timeline of a video result (`result.segments`), if `result` is one. */
+function videoSegments(result: unknown): { start: number; end: number; text: string }[] | undefined {
+  const segments = (result as { result?: { segments?: unknown } } | null)?.result?.segments;
+  return Array.isArray(segments) ? (segments as { start: number; end: number; text: string }[]) : undefined;
+}
+
+/** 75.5 -> "1:15.5" */
+function clock(seconds: number): string {
+  const m = Math.floor(seconds / 60);
+  const s = seconds - m * 60;
+  return `${m}:${s < 10 ? '0' : ''}${Number.isInteger(s) ? s : s.toFixed(1)}`;
 }
 
 export function describeJob(job: JobView): string {
@@ -32,10 +51,11 @@ export function describeJob(job: JobView): string {
     ['Started', job.startedAt],
     ['Finished', job.finishedAt],
     ['Attempts', job.attempts ? String(job.attempts) : undefined],
+    ['Progress', job.progress ? describeProgress(job.progress) : undefined],
     ['Provider', job.executionProvider],
     ['Timings', job.timings ? formatTimings(job.timings) : undefined],
     ['Error', job.error ? `${job.error}${job.errorCode ? ` (${job.errorCode})` : ''}` : undefined],
-    ['Result', job.resultKey],
+    ['Result', job.resultKeys?.join(', ') ?? job.resultKey],
     [
       'Webhook',
       job.webhook ? formatWebhook(job.webhook) : job.webhookUrl ? `pending (${job.webhookUrl})` : undefined,

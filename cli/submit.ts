@@ -12,6 +12,8 @@ import type { FerryClient, JobView } from './client.ts';
 import { ApiRequestError, CliConfigError, ExitCode, exitCodeFor, UsageError } from './errors.ts';
 import { resultText } from './format.ts';
 import type { CliIo } from './io.ts';
+import { MultipartUploadError, uploadMultipart } from './multipart-upload.ts';
+import { EtaEstimator, progressLine } from './progress-bar.ts';
 import { formatBytes, progressBar, StatusBoard } from './status-board.ts';
 
 /** What happened to one file; printed as JSON with --json. */
@@ -33,7 +35,10 @@ interface Input {
   file: string;
   name: string;
   contentType: string;
-  data: Uint8Array;
+  /** Bytes. */
+  size: number;
+  /** Bytes [start, end) of the file: a large file is read a part at a time, never whole. */
+  read(start: number, end: number): Promise<Uint8Array>;
 }
 
 export async function submit(command: SubmitCommand, client: FerryClient, io: CliIo): Promise<ExitCode> {
@@ -46,15 +51,17 @@ export async function submit(command: SubmitCommand, client: FerryClient, io: Cl
     inputs.map(async (input): Promise<SubmitOutcome> => {
       let jobId: string | undefined;
       try {
-        jobId = await uploads(() => createAndUpload(input, command, client, board));
+        jobId = await uploads(() => createAndUpload(input, command, client, board, io));
         if (!command.wait) return { file: input.file, jobId, status: JobStatus.AwaitingUpload };
-        const job = await waitForJob(client, jobId, io, (j) => showStatus(board, input, j));
+        const eta = new EtaEstimator();
+        const job = await waitForJob(client, jobId, io, (j) => showStatus(board, input, j, eta));
         const outcome: SubmitOutcome = { file: input.file, jobId, status: job.status };
         if (job.error) outcome.error = job.error;
         if (job.status === JobStatus.Succeeded) outcome.result = await client.result(job);
         return outcome;
       } catch (error) {
         if (exitCodeFor(error) === ExitCode.Usage) throw error;
+        if (error instanceof MultipartUploadError) jobId = error.jobId;
         const message = (error as Error).message;
         board.update(input.file, `${input.name}  error: ${message}`, `${input.file}: error: ${message}`);
         return { file: input.file, ...(jobId ? { jobId } : {}), status: 'ERROR', error: message };
@@ -73,13 +80,15 @@ async function readInput(file: string, io: CliIo): Promise<Input> {
     const extensions = MEDIA_TYPES.flatMap((m) => m.extensions);
     throw new UsageError(`Cannot tell the type of "${file}": use one of ${extensions.join(', ')}`);
   }
+  const full = path.resolve(io.cwd, file);
+  const { fileSize, readRange } = io;
   try {
-    return {
-      file,
-      name: path.basename(file),
-      contentType,
-      data: await io.readFile(path.resolve(io.cwd, file)),
-    };
+    const base = { file, name: path.basename(file), contentType };
+    if (fileSize && readRange) {
+      return { ...base, size: await fileSize(full), read: (start, end) => readRange(full, start, end) };
+    }
+    const data = await io.readFile(full);
+    return { ...base, size: data.length, read: async (start, end) => data.subarray(start, end) };
   } catch (error) {
     throw new UsageError(
       `Cannot read "${file}": ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
@@ -92,8 +101,9 @@ async function createAndUpload(
   command: SubmitCommand,
   client: FerryClient,
   board: StatusBoard,
+  io: CliIo,
 ) {
-  const total = input.data.length;
+  const total = input.size;
   board.update(
     input.file,
     `${input.name}  ${progressBar(0, total)}  ${formatBytes(total)}`,
@@ -105,12 +115,38 @@ async function createAndUpload(
     size: total,
     ...(command.task ? { task: command.task } : {}),
   });
-  await client.upload(created.upload, input.data, (sent) => {
+  const showSent = (sent: number) =>
     board.update(
       input.file,
       `${input.name}  ${progressBar(sent, total)}  ${formatBytes(sent)}/${formatBytes(total)}`,
     );
-  });
+  if (created.upload.method === 'MULTIPART') {
+    const plan = created.upload;
+    board.update(
+      input.file,
+      `${input.name}  ${progressBar(0, total)}  0/${plan.partCount} parts`,
+      `${input.file}: uploading in ${plan.partCount} parts of ${formatBytes(plan.partSize)}`,
+    );
+    const interrupt = new AbortController();
+    const stopListening = io.onInterrupt?.(() => interrupt.abort());
+    try {
+      await uploadMultipart(client, created.jobId, plan, input.read, {
+        signal: interrupt.signal,
+        sleep: io.sleep,
+        onProgress: (sent, parts) =>
+          board.update(
+            input.file,
+            `${input.name}  ${progressBar(sent, total)}  ${formatBytes(sent)}/${formatBytes(total)}  ${parts}/${plan.partCount} parts`,
+            // Plain output: a line per tenth of the parts, not per part (a 50 GiB file has thousands).
+            `${input.file}: uploaded ${Math.floor((parts * 10) / plan.partCount) * 10}%`,
+          ),
+      });
+    } finally {
+      stopListening?.();
+    }
+  } else {
+    await client.upload(created.upload, await input.read(0, total), showSent);
+  }
   board.update(
     input.file,
     `${input.name}  ${created.jobId}  uploaded`,
@@ -119,7 +155,18 @@ async function createAndUpload(
   return created.jobId;
 }
 
-function showStatus(board: StatusBoard, input: Input, job: JobView): void {
+function showStatus(board: StatusBoard, input: Input, job: JobView, eta: EtaEstimator): void {
+  if (job.status === JobStatus.Running && job.progress) {
+    const { progress } = job;
+    // Plain output (CI logs) gets a line per stage and per tenth of the way, not per poll.
+    const tenth = Math.floor(progress.percent / 10) * 10;
+    board.update(
+      input.file,
+      `${input.name}  ${job.jobId}  ${progressLine(progress, eta.update(progress.percent))}`,
+      `${input.file}: job ${job.jobId} RUNNING ${progress.stage} ${tenth}%`,
+    );
+    return;
+  }
   const elapsed =
     job.finishedAt && job.startedAt
       ? ` in ${((Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000).toFixed(1)} s`

@@ -11,7 +11,7 @@ export const KEY_PREFIX = {
   results: 'results/',
 } as const;
 
-/** The task a job runs when nobody names one. */
+/** The task a job runs when nobody names one and its media type says nothing (see media-types.ts). */
 export const DEFAULT_TASK = 'ocr';
 
 /** Jobs queue settings (SQS). */

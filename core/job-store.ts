@@ -17,6 +17,7 @@ import { TABLE } from './config.ts';
 import { JobNotFoundError, JobStateConflictError } from './errors.ts';
 import { type Job, JobStatus, type JobTimings, type WebhookDelivery } from './job.ts';
 import { expiresAtFor, fromItem, toItem } from './job-item.ts';
+import type { JobProgress } from './progress.ts';
 
 export interface JobStoreOptions {
   dynamo: DynamoDBDocumentClient;
@@ -190,6 +191,16 @@ export class JobStore {
     );
   }
 
+  /** Records a running job's progress; only the worker holding the job may. */
+  reportProgress(jobId: string, workerId: string, progress: JobProgress): Promise<Job> {
+    return this.#update(
+      jobId,
+      { progress },
+      [statusIs(JobStatus.Running), heldBy(workerId)],
+      [JobStatus.Running],
+    );
+  }
+
   /** Ends this worker's lease early so another worker may take the job over at once. */
   releaseLease(jobId: string, workerId: string): Promise<Job> {
     return this.#update(
@@ -204,7 +215,13 @@ export class JobStore {
   succeed(
     jobId: string,
     workerId: string,
-    result: { resultKey: string; timings: JobTimings; executionProvider: string },
+    result: {
+      resultKey: string;
+      timings: JobTimings;
+      executionProvider: string;
+      resultKeys?: string[];
+      progress?: JobProgress;
+    },
   ): Promise<Job> {
     return this.#update(
       jobId,

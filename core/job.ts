@@ -14,6 +14,7 @@
  *   duplicate event or message never moves a job backwards or runs it twice.
  * - Final states never change.
  */
+import type { JobProgress } from './progress.ts';
 
 export const JobStatus = {
   AwaitingUpload: 'AWAITING_UPLOAD',
@@ -74,6 +75,8 @@ export interface Job {
   queuedAt?: string;
   startedAt?: string;
   finishedAt?: string;
+  /** The S3 multipart upload the client sends the input through, for large uploads (API only). */
+  multipartUploadId?: string;
   /** SQS message id of the job's queue message, once sent (ingest's idempotency marker). */
   messageId?: string;
   /** How many times a worker has claimed the job. */
@@ -83,6 +86,10 @@ export interface Job {
   /** Epoch milliseconds when the RUNNING worker's claim lapses unless its heartbeat renews it. */
   leaseExpiresAt?: number;
   resultKey?: string;
+  /** Every result object of the job, `resultKey` first (a video also has `results/<jobId>.vtt`). */
+  resultKeys?: string[];
+  /** Where the running job stands; written by its worker under its lease, 100% once SUCCEEDED. */
+  progress?: JobProgress;
   /** A sentence a user can act on. */
   error?: string;
   /** Stable machine-readable error code, e.g. INVALID_INPUT. */

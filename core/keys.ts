@@ -52,6 +52,16 @@ export function resultKey(jobId: string): string {
   return `${KEY_PREFIX.results}${jobId}.json`;
 }
 
+/** A further result object of a job, e.g. `results/<jobId>.vtt` for suffix ".vtt". */
+export function resultFileKey(jobId: string, suffix: string): string {
+  return `${KEY_PREFIX.results}${jobId}${suffix}`;
+}
+
+/** A resumable job's checkpoint: under `results/<jobId>/`, so results' lifecycle rules cover it. */
+export function checkpointKey(jobId: string): string {
+  return `${KEY_PREFIX.results}${jobId}/checkpoint.json`;
+}
+
 /**
  * Makes a user's filename safe as the last segment of a key: no path separators, no control
  * characters, no leading dots, at most 200 bytes, never empty.

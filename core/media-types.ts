@@ -16,7 +16,10 @@ export interface MediaType {
   kind: MediaKind;
   /** What a person calls it, for error messages. */
   label: string;
-  /** The decoder's name for the format (sharp's `metadata().format` for images). */
+  /**
+   * The decoder's name for the format: sharp's `metadata().format` for images, one of ffprobe's
+   * `format_name` entries for videos.
+   */
   decoderFormat: string;
 }
 
@@ -40,7 +43,50 @@ export const MEDIA_TYPES: readonly MediaType[] = [
   { contentType: 'image/gif', extensions: ['.gif'], kind: 'image', label: 'GIF', decoderFormat: 'gif' },
   // sharp reports AVIF as its container family, HEIF.
   { contentType: 'image/avif', extensions: ['.avif'], kind: 'image', label: 'AVIF', decoderFormat: 'heif' },
+  // Videos: the worker decodes whatever codec ffmpeg reads inside them (H.264, H.265, VP9, AV1 ...).
+  {
+    contentType: 'video/mp4',
+    extensions: ['.mp4', '.m4v'],
+    kind: 'video',
+    label: 'MP4',
+    decoderFormat: 'mp4',
+  },
+  {
+    contentType: 'video/quicktime',
+    extensions: ['.mov'],
+    kind: 'video',
+    label: 'QuickTime',
+    decoderFormat: 'mov',
+  },
+  { contentType: 'video/webm', extensions: ['.webm'], kind: 'video', label: 'WebM', decoderFormat: 'webm' },
+  {
+    contentType: 'video/x-matroska',
+    extensions: ['.mkv'],
+    kind: 'video',
+    label: 'Matroska',
+    decoderFormat: 'matroska',
+  },
 ];
+
+/** The task a job runs when its client names none, by the kind of media it carries. */
+export const DEFAULT_TASK_BY_KIND: Readonly<Record<MediaKind, string>> = {
+  image: 'ocr',
+  video: 'video-ocr',
+};
+
+/**
+ * The task for an input whose client named none: by its content type, else its key's extension,
+ * else the image task (a file of unknown type then fails with a reason instead of vanishing).
+ */
+export function defaultTaskFor(input: {
+  contentType?: string | undefined;
+  key?: string | undefined;
+}): string {
+  const media =
+    (input.contentType ? mediaTypeForContentType(input.contentType) : undefined) ??
+    (input.key ? mediaTypeForFileName(input.key) : undefined);
+  return DEFAULT_TASK_BY_KIND[media?.kind ?? 'image'];
+}
 
 /** The media types of one kind. */
 export function mediaTypesOf(kind: MediaKind): readonly MediaType[] {

@@ -67,6 +67,8 @@ const WorkerEnvSchema = z.object({
   FERRY_TASK_MODULES: envList().default([]),
   /** Turn ECS task scale-in protection on while jobs are held (when ECS_AGENT_URI is set). @default true */
   FERRY_TASK_PROTECTION: envBool().default(true),
+  /** Seconds of work between checkpoints of a resumable (long) job, e.g. a video. @default 30 */
+  FERRY_CHECKPOINT_SEC: z.coerce.number().min(0.1).max(3600).default(30),
   FERRY_LOG_LEVEL: envEnum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 
@@ -91,6 +93,7 @@ export interface WorkerConfig {
   healthPort: number;
   taskModules: string[];
   taskProtection: boolean;
+  checkpointSec: number;
   logLevel: string;
 }
 
@@ -120,6 +123,7 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
     healthPort: e.FERRY_HEALTH_PORT,
     taskModules: e.FERRY_TASK_MODULES,
     taskProtection: e.FERRY_TASK_PROTECTION,
+    checkpointSec: e.FERRY_CHECKPOINT_SEC,
     logLevel: e.FERRY_LOG_LEVEL,
   };
 }

@@ -18,22 +18,31 @@ import { JobNotFoundError, JobStateConflictError } from '../core/errors.ts';
 import { isFinal, type Job, JobStatus, type JobTimings } from '../core/job.ts';
 import type { JobStore } from '../core/job-store.ts';
 import { resultKey } from '../core/keys.ts';
+import { progressAt } from '../core/progress.ts';
 import { type JobMessage, parseJobMessage } from '../core/queue-message.ts';
 import { enqueueWebhook } from '../core/webhooks.ts';
 import type { WorkerConfig } from './config.ts';
 import { InvalidInputError, JobRejectedError } from './errors.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import type { InferencePool, InferenceResult } from './inference/pool.ts';
+import { runJobTask } from './job-task-runner.ts';
 import type { Logger } from './logger.ts';
+import { createProgressReporter, type ProgressReporter } from './progress-reporter.ts';
+import type { JobTaskDefinition } from './tasks/task.ts';
 
 /** The job-store operations the runner uses (a narrow view, so unit tests can fake it). */
-export type RunnerJobStore = Pick<JobStore, 'claim' | 'renewLease' | 'releaseLease' | 'succeed' | 'fail'>;
+export type RunnerJobStore = Pick<
+  JobStore,
+  'claim' | 'renewLease' | 'releaseLease' | 'succeed' | 'fail' | 'reportProgress'
+>;
 
 export interface RunnerDeps {
   s3: S3Client;
   sqs: SQSClient;
   jobs: RunnerJobStore;
-  pool: Pick<InferencePool, 'run'>;
+  pool: Pick<InferencePool, 'run'> & { readonly info?: InferencePool['info'] };
+  /** Tasks that drive the pool themselves (a video), by name; the rest go to the pool as one call. */
+  jobTasks?: ReadonlyMap<string, JobTaskDefinition>;
   queueUrl: string;
   webhookQueueUrl?: string;
   config: WorkerConfig;
@@ -42,7 +51,7 @@ export interface RunnerDeps {
 
 /** How a message ended, for metrics and the consumer's events. */
 export type RunOutcome =
-  | { outcome: 'succeeded'; job: Job; inference: InferenceResult }
+  | { outcome: 'succeeded'; job: Job; inference: InferenceResult; decoder?: string }
   | { outcome: 'failed'; job: Job }
   | { outcome: 'retry'; jobId: string; error: unknown; delaySec: number }
   | { outcome: 'skipped'; jobId?: string; reason: string }
@@ -96,23 +105,46 @@ export class JobRunner {
       receiptHandle,
     );
     const timings: JobTimings = { queue: queueWait(job, claimedAt) };
+    const progress = createProgressReporter({
+      jobs: d.jobs,
+      jobId: job.jobId,
+      workerId: d.config.workerId,
+      log,
+    });
     try {
       const stopped = AbortSignal.any([heartbeat.signal, release]);
+      const jobTask = d.jobTasks?.get(job.task);
+      if (jobTask) {
+        return await this.#runJobTask(jobTask, job, stopped, {
+          heartbeat,
+          progress,
+          timings,
+          claimedAt,
+          receiptHandle,
+          log,
+        });
+      }
+      progress.report('downloading', 0, job.size ?? 0);
       const input = await timed(timings, 'download', () => this.#download(job));
       throwIfAborted(stopped);
+      progress.report('inferring', 0, 1);
       // Raced with the stop signal, so a shutdown past its grace period need not wait for the thread.
       const inference = await untilAborted(d.pool.run(job.task, input), stopped);
       timings.preprocess = round(inference.timings.preprocess);
       timings.inference = round(inference.timings.inference);
       throwIfAborted(stopped);
+      progress.report('writing', 0, 1);
       const key = resultKey(job.jobId);
       await timed(timings, 'upload', () => this.#upload(job, key, inference));
       timings.total = Date.now() - claimedAt;
       heartbeat.stop();
+      await progress.stop();
       const done = await d.jobs.succeed(job.jobId, d.config.workerId, {
         resultKey: key,
+        resultKeys: [key],
         timings,
         executionProvider: inference.executionProvider,
+        progress: progressAt('done', 1, 1),
       });
       await this.#finish(done, receiptHandle);
       log.info('job succeeded', {
@@ -123,9 +155,68 @@ export class JobRunner {
       return { outcome: 'succeeded', job: done, inference };
     } catch (error) {
       heartbeat.stop();
+      await progress.stop();
       timings.total = Date.now() - claimedAt;
       return this.#handleFailure(error, job, message, timings, release, log);
     }
+  }
+
+  /** A job task's run (tasks/task.ts JobTaskDefinition): same claim, heartbeat and ending as above. */
+  async #runJobTask(
+    task: JobTaskDefinition,
+    job: Job,
+    stopped: AbortSignal,
+    run: {
+      heartbeat: { stop(): void };
+      progress: ProgressReporter;
+      timings: JobTimings;
+      claimedAt: number;
+      receiptHandle: string;
+      log: Logger;
+    },
+  ): Promise<RunOutcome> {
+    const d = this.#d;
+    const out = await runJobTask(
+      {
+        s3: d.s3,
+        pool: d.pool,
+        inferenceThreads: d.config.inferenceThreads,
+        checkpointSec: d.config.checkpointSec,
+        log: run.log,
+      },
+      task,
+      job,
+      stopped,
+      run.progress,
+      run.timings,
+    );
+    run.timings.total = Date.now() - run.claimedAt;
+    run.heartbeat.stop();
+    await run.progress.stop();
+    const done = await d.jobs.succeed(job.jobId, d.config.workerId, {
+      resultKey: out.resultKey,
+      resultKeys: out.resultKeys,
+      timings: run.timings,
+      executionProvider: out.executionProvider,
+      progress: progressAt('done', 1, 1),
+    });
+    await this.#finish(done, run.receiptHandle);
+    run.log.info('job succeeded', {
+      timings: run.timings,
+      executionProvider: out.executionProvider,
+      decoder: out.decoder,
+    });
+    const inference: InferenceResult = {
+      result: undefined,
+      timings: {
+        preprocess: run.timings.preprocess ?? 0,
+        inference: run.timings.inference ?? 0,
+        waitForThread: 0,
+      },
+      executionProvider: out.executionProvider,
+      batchSize: 1,
+    };
+    return { outcome: 'succeeded', job: done, inference, ...(out.decoder ? { decoder: out.decoder } : {}) };
   }
 
   async #notClaimed(

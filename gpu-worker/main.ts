@@ -17,7 +17,7 @@ import { JobRunner } from './job-runner.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { TaskProtection } from './task-protection.ts';
-import { readTaskOptions } from './tasks/registry.ts';
+import { loadJobTasks, readTaskOptions } from './tasks/registry.ts';
 
 /** Set once the worker is running; until then a signal just ends the process (nothing is held). */
 let shutdown: ((signal: string) => Promise<void>) | undefined;
@@ -57,10 +57,12 @@ async function main(): Promise<void> {
   pool.on('threadExit', (error) => log.error('inference thread exited; restarting it', { err: error }));
 
   const jobs = new JobStore({ dynamo: aws.dynamo, table: resources.table });
+  const jobTasks = await loadJobTasks(config.taskModules);
   const runner = new JobRunner({
     ...aws,
     jobs,
     pool,
+    jobTasks,
     queueUrl: resources.queueUrl,
     ...(resources.webhookQueueUrl ? { webhookQueueUrl: resources.webhookQueueUrl } : {}),
     config,
@@ -95,7 +97,7 @@ async function main(): Promise<void> {
           ready: queueReachable && !consumer.stopping,
           details: {
             workerId: config.workerId,
-            tasks: info.tasks,
+            tasks: [...info.tasks, ...jobTasks.keys()],
             executionProvider: info.executionProvider,
             cpuFallback: Boolean(info.fallbackFrom),
             inferenceThreads: config.inferenceThreads,
@@ -138,7 +140,7 @@ async function main(): Promise<void> {
   };
   log.info('worker ready', {
     healthPort: (server.address() as AddressInfo).port,
-    tasks: info.tasks,
+    tasks: [...info.tasks, ...jobTasks.keys()],
     executionProvider: info.executionProvider,
     threads: config.inferenceThreads,
     intraOpThreads: config.intraOpThreads,

@@ -83,6 +83,15 @@ export function createMetrics(consumer: Consumer, pool: InferencePool, info: Poo
     total.labels(task).observe((t.total ?? 0) / 1000);
     if (t.queue !== undefined) queueWait.observe(t.queue / 1000);
   });
+  const decoded = new Counter({
+    name: 'ferry_video_jobs_total',
+    help: 'Succeeded video jobs by frame decoder: nvdec (GPU) or cpu',
+    labelNames: ['decoder'],
+    registers: [registry],
+  });
+  consumer.on('jobEnded', (result) => {
+    if (result.outcome === 'succeeded' && result.decoder) decoded.labels(result.decoder).inc();
+  });
   pool.on('batch', (size) => batchSize.observe(size));
   return registry;
 }

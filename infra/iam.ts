@@ -122,6 +122,8 @@ export function apiStatements(a: ApiArns): Statement[] {
     // A presigned PUT/POST carries the signer's rights: the API may only sign into uploads/.
     allow('PresignUploads', ['s3:PutObject'], [objectsUnder(a.bucketArn, KEY_PREFIX.uploads)]),
     allow('ReadResults', ['s3:GetObject'], [objectsUnder(a.bucketArn, KEY_PREFIX.results)]),
+    // DELETE /uploads/{jobId}: multipart uploads (created and completed under s3:PutObject).
+    allow('AbortUploads', ['s3:AbortMultipartUpload'], [objectsUnder(a.bucketArn, KEY_PREFIX.uploads)]),
     allow('Jobs', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [a.tableArn]),
     allow('ListJobsByClient', ['dynamodb:Query'], [clientIndexArn(a.tableArn)]),
     allow('EnqueueWebhooks', ['sqs:SendMessage'], [a.webhooksQueueArn]),
@@ -166,6 +168,12 @@ export function workerTaskStatements(a: WorkerTaskArns): Statement[] {
   return [
     allow('ReadUploads', ['s3:GetObject'], [objectsUnder(a.bucketArn, KEY_PREFIX.uploads)]),
     allow('WriteResults', ['s3:PutObject'], [objectsUnder(a.bucketArn, KEY_PREFIX.results)]),
+    // A long job's checkpoint (results/<jobId>/checkpoint.json): read on takeover, deleted when done.
+    allow(
+      'Checkpoints',
+      ['s3:GetObject', 's3:DeleteObject'],
+      [`${a.bucketArn}/${KEY_PREFIX.results}*/checkpoint.json`],
+    ),
     allow('Jobs', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [a.tableArn]),
     allow('ConsumeJobs', SQS_CONSUME, [a.jobsQueueArn]),
     // The dead-letter sweep receives with a long visibility timeout and never deletes (the

@@ -11,6 +11,9 @@
  * | GET /jobs/{id}       | 200 job (+ `result` when SUCCEEDED); 400 bad id; 404 unknown  |
  * | GET /jobs            | 200 `{ jobs, cursor? }`, newest first                          |
  * | DELETE /jobs/{id}    | 200 the CANCELED job; 409 `{ error: { status } }` when final  |
+ * | GET /uploads/{id}/parts?from=N | 200 `{ parts }`: more part URLs of a multipart upload |
+ * | POST /uploads/{id}/complete | 200 `{ jobId, key, etag }`: the parts joined          |
+ * | DELETE /uploads/{id} | 200 the CANCELED job: multipart upload aborted                |
  */
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -21,6 +24,13 @@ import { authenticate } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { ApiError, ApiErrorCode } from './errors.ts';
 import { cancelJob, getJob, listJobs } from './jobs.ts';
+import {
+  abortMultipart,
+  COMPLETE_MAX_BODY_BYTES,
+  CompleteUploadSchema,
+  completeMultipart,
+  partUrls,
+} from './multipart.ts';
 import { limitRequest } from './rate-limit.ts';
 import { CreateUploadSchema, ListJobsQuerySchema } from './schemas.ts';
 import { createUpload } from './uploads.ts';
@@ -82,19 +92,26 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
     await next();
   });
 
-  app.use(
+  const limitBody = (maxSize: number) =>
     bodyLimit({
-      maxSize: options.maxBodyBytes,
+      maxSize,
       onError: (c) =>
         errorResponse(
           c,
           new ApiError(
             413,
             ApiErrorCode.PayloadTooLarge,
-            `The request body must be at most ${options.maxBodyBytes} bytes`,
+            `The request body must be at most ${maxSize} bytes`,
           ),
         ),
-    }),
+    });
+  const bodyLimits = {
+    default: limitBody(options.maxBodyBytes),
+    complete: limitBody(COMPLETE_MAX_BODY_BYTES),
+  };
+  // Completing a multipart upload lists every part: up to 10,000 of them.
+  app.use((c, next) =>
+    (c.req.path.endsWith('/complete') ? bodyLimits.complete : bodyLimits.default)(c, next),
   );
 
   app.post('/uploads', async (c) => {
@@ -109,6 +126,29 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
       clientId: principal.client.clientId,
     });
     return c.json(created, 201);
+  });
+
+  app.get('/uploads/:id/parts', async (c) =>
+    c.json(await partUrls(deps, c.get('principal').client.clientId, c.req.param('id'), c.req.query('from'))),
+  );
+
+  app.post('/uploads/:id/complete', async (c) => {
+    const parsed = CompleteUploadSchema.safeParse(await readJson(c));
+    if (!parsed.success) throw ApiError.fromZod(parsed.error);
+    const done = await completeMultipart(
+      deps,
+      c.get('principal').client.clientId,
+      c.req.param('id'),
+      parsed.data,
+    );
+    logger.info('multipart upload completed', { jobId: done.jobId, key: done.key });
+    return c.json(done);
+  });
+
+  app.delete('/uploads/:id', async (c) => {
+    const job = await abortMultipart(deps, c.get('principal').client.clientId, c.req.param('id'));
+    logger.info('multipart upload aborted; job canceled', { jobId: job.jobId });
+    return c.json(job);
   });
 
   app.get('/jobs', async (c) => {

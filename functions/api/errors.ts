@@ -17,6 +17,8 @@ export const ApiErrorCode = {
   JobNotFound: 'JOB_NOT_FOUND',
   JobAlreadyFinal: 'JOB_ALREADY_FINAL',
   RateLimited: 'RATE_LIMITED',
+  /** A multipart call for a job without an open multipart upload (not one, aborted, expired). */
+  UploadNotOpen: 'UPLOAD_NOT_OPEN',
   Internal: 'INTERNAL',
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];

@@ -4,6 +4,7 @@
  * lease, queue message id, TTL, bucket). One mapper, used by every route that returns a job.
  */
 import type { Job, JobStatus, JobTimings, WebhookDelivery } from '../../core/job.ts';
+import type { JobProgress } from '../../core/progress.ts';
 
 /** Where to download a SUCCEEDED job's result, and the result itself when it is small. */
 export interface ResultView {
@@ -37,6 +38,10 @@ export interface JobView {
   timings?: JobTimings;
   executionProvider?: string;
   resultKey?: string;
+  /** Every result object (a video job also has its WebVTT file). */
+  resultKeys?: string[];
+  /** Stage, units done of total, overall percent; 100 once SUCCEEDED. */
+  progress?: JobProgress;
   result?: ResultView;
   webhookUrl?: string;
   /** Outcome of the latest webhook delivery attempt. */
@@ -62,6 +67,8 @@ const PUBLIC_FIELDS = [
   'timings',
   'executionProvider',
   'resultKey',
+  'resultKeys',
+  'progress',
   'webhookUrl',
   'webhook',
   'metadata',

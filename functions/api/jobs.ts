@@ -26,7 +26,8 @@ function notFound(jobId: string): ApiError {
 }
 
 /** The job if it exists and belongs to `clientId`; 404 otherwise. */
-async function ownJob(deps: ApiDeps, clientId: string, jobId: string): Promise<Job> {
+/** The caller's job; another client's job is a 404, as if it did not exist. */
+export async function ownJob(deps: ApiDeps, clientId: string, jobId: string): Promise<Job> {
   assertJobId(jobId);
   const job = await deps.jobs.get(jobId);
   if (!job || job.clientId !== clientId) throw notFound(jobId);

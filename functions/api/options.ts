@@ -19,8 +19,18 @@ export interface ApiOptions {
   webhookPorts: WebhookPorts;
   /** Lifetime of a presigned upload, in seconds (FERRY_UPLOAD_EXPIRES_SEC, 60..604800). @defaultvalue 900 */
   uploadExpiresSec: number;
-  /** Largest accepted upload, in bytes (FERRY_MAX_UPLOAD_BYTES). @defaultvalue 20 MiB */
+  /**
+   * Largest accepted upload, in bytes (FERRY_MAX_UPLOAD_BYTES, up to S3's 5 TiB). The worker's
+   * own limits per kind still apply (FERRY_MAX_INPUT_BYTES for images). @defaultvalue 50 GiB
+   */
   maxUploadBytes: number;
+  /**
+   * Uploads above this many bytes get a multipart plan instead of one URL
+   * (FERRY_MULTIPART_THRESHOLD_BYTES, 5 MiB..5 GiB). @defaultvalue 64 MiB
+   */
+  multipartThresholdBytes: number;
+  /** Preferred part size of a multipart upload, in bytes (FERRY_MULTIPART_PART_BYTES, >= 5 MiB). @defaultvalue 16 MiB */
+  multipartPartBytes: number;
   /**
    * Content types an upload may declare (FERRY_ALLOWED_CONTENT_TYPES, comma-separated, lowercase).
    * @defaultvalue every type in core/media-types.ts
@@ -46,7 +56,9 @@ export interface ApiOptions {
 
 export const API_DEFAULTS = {
   uploadExpiresSec: 900,
-  maxUploadBytes: 20 * 1024 * 1024,
+  maxUploadBytes: 50 * 1024 ** 3,
+  multipartThresholdBytes: 64 * 1024 * 1024,
+  multipartPartBytes: 16 * 1024 * 1024,
   allowedContentTypes: MEDIA_TYPES.map((m) => m.contentType),
   allowPrivateWebhooks: false,
   resultUrlExpiresSec: 300,
@@ -80,8 +92,20 @@ const EnvSchema = z.object({
     .number()
     .int()
     .min(1)
-    .max(5 * 1024 ** 3, 'must be at most 5 GiB (the largest single S3 PUT)')
+    .max(5 * 1024 ** 4, 'must be at most 5 TiB (the largest S3 object)')
     .default(API_DEFAULTS.maxUploadBytes),
+  FERRY_MULTIPART_THRESHOLD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(5 * 1024 * 1024, 'must be at least 5 MiB (the smallest S3 part)')
+    .max(5 * 1024 ** 3, 'must be at most 5 GiB (the largest single S3 PUT)')
+    .default(API_DEFAULTS.multipartThresholdBytes),
+  FERRY_MULTIPART_PART_BYTES: z.coerce
+    .number()
+    .int()
+    .min(5 * 1024 * 1024, 'must be at least 5 MiB (the smallest S3 part)')
+    .max(5 * 1024 ** 3, 'must be at most 5 GiB (the largest S3 part)')
+    .default(API_DEFAULTS.multipartPartBytes),
   FERRY_ALLOWED_CONTENT_TYPES: z
     .string()
     .transform((v) => list(v).map((t) => t.toLowerCase()))
@@ -115,6 +139,8 @@ export function apiOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiOpti
     webhookPorts: e.FERRY_WEBHOOK_PORTS,
     uploadExpiresSec: e.FERRY_UPLOAD_EXPIRES_SEC,
     maxUploadBytes: e.FERRY_MAX_UPLOAD_BYTES,
+    multipartThresholdBytes: e.FERRY_MULTIPART_THRESHOLD_BYTES,
+    multipartPartBytes: e.FERRY_MULTIPART_PART_BYTES,
     allowedContentTypes: e.FERRY_ALLOWED_CONTENT_TYPES,
     allowPrivateWebhooks: e.FERRY_ALLOW_PRIVATE_WEBHOOKS,
     resultUrlExpiresSec: e.FERRY_RESULT_URL_EXPIRES_SEC,

@@ -4,7 +4,7 @@
  * configuration (size, content types) are checked by the domain functions, which know them.
  */
 import { z } from 'zod';
-import { DEFAULT_TASK, TASK_NAME } from '../../core/config.ts';
+import { TASK_NAME } from '../../core/config.ts';
 import { JobStatus } from '../../core/job.ts';
 
 /** The message for a missing or wrongly typed field: says which of the two, and what is expected. */
@@ -62,7 +62,8 @@ export const CreateUploadSchema = z.strictObject({
   task: z
     .string({ message: 'must be a string' })
     .regex(TASK_NAME, 'must be a task name: lowercase letters, digits and dashes, starting with a letter')
-    .default(DEFAULT_TASK),
+    // Absent: chosen from the content type (core/media-types.ts defaultTaskFor).
+    .optional(),
   webhookUrl: z.string({ message: 'must be a string' }).optional(),
   metadata: MetadataSchema.optional(),
   uploadMethod: z

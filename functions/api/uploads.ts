@@ -18,6 +18,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Principal } from '../../core/client-store.ts';
 import { JobStatus } from '../../core/job.ts';
 import { apiUploadKey, newJobId } from '../../core/keys.ts';
+import { defaultTaskFor } from '../../core/media-types.ts';
 import {
   assertAllowedPort,
   assertPublicHost,
@@ -26,6 +27,7 @@ import {
 } from '../../core/webhook-url.ts';
 import type { ApiDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
+import { type MultipartPlan, startMultipart } from './multipart.ts';
 import { limitNewJob } from './rate-limit.ts';
 import { type CreateUploadRequest, UploadMethod } from './schemas.ts';
 
@@ -41,7 +43,9 @@ export type UploadTarget =
       url: string;
       /** Form fields to send before the `file` field, in any order. */
       fields: Record<string, string>;
-    };
+    }
+  /** Above the multipart threshold: see functions/api/multipart.ts. */
+  | MultipartPlan;
 
 export interface CreatedUpload {
   jobId: string;
@@ -71,24 +75,36 @@ export async function createUpload(
 
   await limitNewJob(deps.clients, principal);
 
+  const task = request.task ?? defaultTaskFor({ contentType });
   const jobId = newJobId();
   const key = apiUploadKey(jobId, request.filename);
   const now = deps.now?.() ?? new Date();
   const expiresAt = new Date(now.getTime() + options.uploadExpiresSec * 1000).toISOString();
-  const upload = await presignUpload(deps, request.uploadMethod, key, contentType, request.size);
+  const multipart = request.size > options.multipartThresholdBytes;
+  if (multipart && request.uploadMethod === UploadMethod.Post) {
+    throw ApiError.invalidField(
+      'uploadMethod',
+      `must be "PUT" for files over ${options.multipartThresholdBytes} bytes (they go up in parts)`,
+    );
+  }
+  const upload = multipart
+    ? await startMultipart(deps, jobId, key, contentType, request.size)
+    : await presignUpload(deps, request.uploadMethod, key, contentType, request.size);
 
   await deps.jobs.create({
     jobId,
     status: JobStatus.AwaitingUpload,
-    task: request.task,
+    task,
     bucket: deps.bucket,
     key,
     contentType,
+    size: request.size,
+    ...(upload.method === 'MULTIPART' ? { multipartUploadId: upload.uploadId } : {}),
     ...(webhookUrl ? { webhookUrl } : {}),
     ...(request.metadata ? { metadata: request.metadata } : {}),
     clientId: principal.client.clientId,
   });
-  return { jobId, status: JobStatus.AwaitingUpload, task: request.task, key, upload, expiresAt };
+  return { jobId, status: JobStatus.AwaitingUpload, task, key, upload, expiresAt };
 }
 
 /** `Image/PNG; charset=x` -> `image/png`: parameters mean nothing for the allowed types. */

@@ -13,12 +13,13 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { DEFAULT_TASK, TASK_NAME_MAX_LENGTH } from '../../core/config.ts';
+import { TASK_NAME_MAX_LENGTH } from '../../core/config.ts';
 import { JobStateConflictError } from '../../core/errors.ts';
 import { type Job, JobStatus } from '../../core/job.ts';
 import { sendJobMessage } from '../../core/job-queue.ts';
 import type { JobStore } from '../../core/job-store.ts';
 import { deriveJobId, jobIdFromUploadKey } from '../../core/keys.ts';
+import { defaultTaskFor } from '../../core/media-types.ts';
 import type { StoredObject } from './resolve-object.ts';
 
 export interface IngestDeps {
@@ -60,7 +61,10 @@ export const TASK_METADATA = 'ferry-task';
 
 /** An unknown name still makes a job, so the user sees it fail with a reason, not silence. */
 function taskFor(object: StoredObject): string {
-  return object.metadata[TASK_METADATA]?.trim().slice(0, TASK_NAME_MAX_LENGTH) || DEFAULT_TASK;
+  return (
+    object.metadata[TASK_METADATA]?.trim().slice(0, TASK_NAME_MAX_LENGTH) ||
+    defaultTaskFor({ contentType: object.contentType, key: object.key })
+  );
 }
 
 /** The QUEUED job for this object: an API job waiting for this upload, or a new direct-drop job. */

@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { InferenceThreadError, InvalidInputError, JobRejectedError } from '../errors.ts';
+import type { ModelInput } from '../tasks/task.ts';
 import type { FromThread, ItemOutcome, RunBatch, ThreadError, ThreadInit } from './protocol.ts';
 
 export interface InferencePoolOptions extends ThreadInit {
@@ -35,7 +36,7 @@ export interface PoolInfo {
 interface Pending {
   id: number;
   task: string;
-  input: Uint8Array;
+  input: ModelInput;
   enqueuedAt: number;
   resolve(value: InferenceResult): void;
   reject(error: Error): void;
@@ -86,7 +87,7 @@ export class InferencePool extends EventEmitter<PoolEvents> {
     return this.#slots.filter((s) => s.batch).length;
   }
 
-  run(task: string, input: Uint8Array): Promise<InferenceResult> {
+  run(task: string, input: ModelInput): Promise<InferenceResult> {
     if (this.#closing) return Promise.reject(new InferenceThreadError('The inference pool is shutting down'));
     if (this.#info && !this.#info.tasks.includes(task)) {
       return Promise.reject(

@@ -2,6 +2,7 @@
  * @module gpu-worker/inference/protocol
  * Messages between the consumer's main thread and its inference threads.
  */
+import type { ModelInput } from '../tasks/task.ts';
 
 /** Given to each inference thread at start. */
 export interface ThreadInit {
@@ -14,7 +15,7 @@ export interface ThreadInit {
 
 export interface BatchItem {
   id: number;
-  input: Uint8Array;
+  input: ModelInput;
 }
 
 export interface RunBatch {

@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadTaskDefinitions } from '../tasks/registry.ts';
-import type { LoadedTask } from '../tasks/task.ts';
+import { isJobTask, type LoadedTask } from '../tasks/task.ts';
 import {
   type FromThread,
   type ItemOutcome,
@@ -25,7 +25,10 @@ async function start(init: ThreadInit): Promise<Map<string, LoadedTask>> {
   const runtime = createSessionRuntime(init.executionProviders, init.intraOpThreads, init.taskOptions);
   const definitions = await loadTaskDefinitions(init.taskModules);
   const loaded = new Map<string, LoadedTask>();
-  for (const [name, definition] of definitions) loaded.set(name, await definition.load(runtime));
+  for (const [name, definition] of definitions) {
+    // Job tasks run on the main thread and call the model tasks loaded here.
+    if (!isJobTask(definition)) loaded.set(name, await definition.load(runtime));
+  }
   const choice = runtime.choice;
   post({
     type: 'ready',

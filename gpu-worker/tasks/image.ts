@@ -4,7 +4,7 @@
  */
 import sharp from 'sharp';
 import { labelList, mediaTypesOf } from '../../core/media-types.ts';
-import { type InputLimits, InvalidInputError } from './task.ts';
+import { type InputLimits, InvalidInputError, type RgbFrame } from './task.ts';
 
 /** A decoded image: 8-bit RGB, 3 interleaved channels, rows top to bottom, EXIF orientation applied. */
 export interface RgbImage {
@@ -59,6 +59,20 @@ export async function decodeImage(bytes: Uint8Array, limits: InputLimits): Promi
   } catch (error) {
     throw new InvalidInputError(`The image is corrupt or truncated: ${firstLine(error)}.`);
   }
+}
+
+/** A decoded frame as an RgbImage, without copying; its size is checked as a decoded image's is. */
+export function frameToImage(frame: RgbFrame, limits: InputLimits): RgbImage {
+  const { width, height, data } = frame;
+  if (width * height > limits.maxInputPixels) {
+    throw new InvalidInputError(
+      `The frame is ${width}x${height} pixels, over the limit of ${limits.maxInputPixels} pixels.`,
+    );
+  }
+  if (data.byteLength !== width * height * 3) {
+    throw new InvalidInputError(`The frame holds ${data.byteLength} bytes, not ${width}x${height} RGB.`);
+  }
+  return { data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), width, height };
 }
 
 function formatBytes(bytes: number): string {

@@ -9,16 +9,26 @@ import { pathToFileURL } from 'node:url';
 import { TASK_NAME } from '../../core/config.ts';
 import ocr from './ocr/index.ts';
 import { readOcrSettings } from './ocr/options.ts';
-import type { TaskDefinition } from './task.ts';
+import { isJobTask, type JobTaskDefinition, type TaskDefinition } from './task.ts';
+import videoOcr from './video/index.ts';
+
+/** A model task (runs in the inference threads) or a job task (drives them from the main thread). */
+export type AnyTaskDefinition = TaskDefinition | JobTaskDefinition;
 
 /** Statically imported so a bundled worker carries them. */
-export const BUILT_IN_TASKS: readonly TaskDefinition[] = [ocr as TaskDefinition];
+export const BUILT_IN_TASKS: readonly AnyTaskDefinition[] = [
+  ocr as TaskDefinition,
+  videoOcr as JobTaskDefinition,
+];
 
-export async function loadTaskDefinitions(modules: string[]): Promise<Map<string, TaskDefinition>> {
-  const tasks = new Map<string, TaskDefinition>();
-  const add = (task: TaskDefinition, from: string) => {
-    if (!task || typeof task.load !== 'function' || typeof task.name !== 'string') {
-      throw new Error(`${from} does not default-export a TaskDefinition ({ name, load })`);
+export async function loadTaskDefinitions(modules: string[]): Promise<Map<string, AnyTaskDefinition>> {
+  const tasks = new Map<string, AnyTaskDefinition>();
+  const add = (task: AnyTaskDefinition, from: string) => {
+    const runnable = task && (isJobTask(task) || typeof task.load === 'function');
+    if (!runnable || typeof task.name !== 'string') {
+      throw new Error(
+        `${from} does not default-export a TaskDefinition ({ name, load }) or JobTaskDefinition ({ name, run })`,
+      );
     }
     if (!TASK_NAME.test(task.name))
       throw new Error(`${from}: task name "${task.name}" must match ${TASK_NAME}`);
@@ -30,8 +40,8 @@ export async function loadTaskDefinitions(modules: string[]): Promise<Map<string
     // A file that exists (relative to the working directory) wins over a package of that name.
     const file = path.resolve(specifier);
     const url = existsSync(file) ? pathToFileURL(file).href : specifier;
-    const mod = (await import(url)) as { default?: TaskDefinition };
-    add(mod.default as TaskDefinition, specifier);
+    const mod = (await import(url)) as { default?: AnyTaskDefinition };
+    add(mod.default as AnyTaskDefinition, specifier);
   }
   return tasks;
 }
@@ -44,4 +54,10 @@ export function readTaskOptions(
   env: Record<string, string | undefined> = process.env,
 ): Record<string, unknown> {
   return { ocr: readOcrSettings(env) };
+}
+
+/** The job tasks among the worker's tasks, by name (the main thread runs them). */
+export async function loadJobTasks(modules: string[]): Promise<Map<string, JobTaskDefinition>> {
+  const all = await loadTaskDefinitions(modules);
+  return new Map([...all].filter((entry): entry is [string, JobTaskDefinition] => isJobTask(entry[1])));
 }

@@ -9,8 +9,13 @@
  *
  * To add a task for your own .onnx model, export a `TaskDefinition` as the default export of a
  * module and list that module in FERRY_TASK_MODULES; nothing in the consumer changes.
+ *
+ * A second form, `JobTaskDefinition` (below), is for one job made of many model calls (a
+ * video): it runs on the main thread and drives the pool through `ctx.infer`.
  */
 import type { InferenceSession } from 'onnxruntime-node';
+import type { Log } from '../../core/log.ts';
+import type { ProgressStage } from '../../core/progress.ts';
 
 /** What the inference thread gives a task when loading it. */
 export interface TaskRuntime {
@@ -40,8 +45,12 @@ export interface InputLimits {
 }
 
 export interface LoadedTask<Prepared = unknown, Output = unknown, Result = unknown> {
-  /** Decode and prepare one input. Throws InvalidInputError for input no retry can fix. */
-  preprocess(input: Uint8Array, limits: InputLimits): Promise<Prepared>;
+  /**
+   * Decode and prepare one input: a file's bytes, or a decoded frame from a job task (tasks that
+   * take only bytes may declare `input: Uint8Array`). Throws InvalidInputError for input no retry
+   * can fix.
+   */
+  preprocess(input: ModelInput, limits: InputLimits): Promise<Prepared>;
   /** Run the models over a batch (length >= 1); returns one output per input, in order. */
   infer(batch: Prepared[]): Promise<Output[]>;
   /** Turn one output into the JSON-serialisable result. */
@@ -63,4 +72,91 @@ export interface TaskDefinition<Prepared = unknown, Output = unknown, Result = u
 export class InvalidInputError extends Error {
   override readonly name = 'InvalidInputError';
   readonly code = 'INVALID_INPUT';
+}
+
+/**
+ * A decoded 8-bit RGB frame given to a model task instead of a file (a job task's video frame,
+ * say), so nothing is encoded only to be decoded again. Model tasks that read images accept it
+ * in `preprocess` alongside bytes.
+ */
+export interface RgbFrame {
+  kind: 'rgb';
+  /** width x height x 3 bytes, rows top to bottom. */
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** What a model task's `preprocess` may be given: a file's bytes, or a decoded frame. */
+export type ModelInput = Uint8Array | RgbFrame;
+
+export function isRgbFrame(input: ModelInput): input is RgbFrame {
+  return !(input instanceof Uint8Array) && input.kind === 'rgb';
+}
+
+/** The input of a job task: streamed to a temporary file, deleted after the job. */
+export interface JobInput {
+  path: string;
+  /** Bytes. */
+  size: number;
+  /** The object's key, e.g. `uploads/<jobId>/talk.mp4`. */
+  key: string;
+  contentType?: string;
+}
+
+/** What a job task gets besides its input: the inference pool, progress, checkpoints. */
+export interface JobContext<State = unknown> {
+  jobId: string;
+  /** Aborted when the job is canceled, taken over, or the worker stops: end promptly. */
+  signal: AbortSignal;
+  /** Execution provider of the inference threads (e.g. "cuda" or "cpu"). */
+  executionProvider: string;
+  /** Inference threads: keep about twice as many `infer` calls in flight to use them all. */
+  inferenceThreads: number;
+  /** Runs one input through a model task in the pool; resolves with its postprocessed result. */
+  infer(task: string, input: ModelInput): Promise<unknown>;
+  /** Reports progress; the runner writes it to the record at most every 2 s and on stage change. */
+  progress(stage: ProgressStage, done: number, total: number): void;
+  /** Resumable tasks only: the state saved by an earlier attempt's last checkpoint, if any. */
+  resumeFrom?: State;
+  /** True when a checkpoint is due (every FERRY_CHECKPOINT_SEC of work); cheap, call it often. */
+  checkpointDue(): boolean;
+  /** Saves `state` as this job's checkpoint (resumable tasks; a no-op for others). */
+  checkpoint(state: State): Promise<void>;
+  log: Log;
+}
+
+/** A further result object, written at `results/<jobId><suffix>` beside the JSON result. */
+export interface ResultFile {
+  /** E.g. ".vtt". */
+  suffix: string;
+  body: string;
+  contentType: string;
+}
+
+export interface JobTaskOutput {
+  /** JSON-serialisable; written to `results/<jobId>.json` under `result`. */
+  result: unknown;
+  files?: ResultFile[];
+  /** How the input was decoded, e.g. "nvdec" or "cpu"; shown in metrics. */
+  decoder?: string;
+}
+
+/**
+ * A job task drives the inference pool itself, for jobs that are many model calls (a video is
+ * hundreds of frames): it runs on the worker's main thread, reads its input from a temporary
+ * file, and sends work to a model task through `ctx.infer`, keeping every inference thread busy.
+ * A task that sets `resumable` gets `ctx.resumeFrom` after a takeover and should save its state
+ * with `ctx.checkpoint` whenever `ctx.checkpointDue()`; a task without it restarts from zero.
+ */
+export interface JobTaskDefinition<State = unknown> {
+  name: string;
+  /** Largest input accepted, in bytes (checked before the download starts). */
+  maxInputBytes: number;
+  resumable?: boolean;
+  run(input: JobInput, ctx: JobContext<State>): Promise<JobTaskOutput>;
+}
+
+export function isJobTask(task: TaskDefinition | JobTaskDefinition): task is JobTaskDefinition {
+  return typeof (task as JobTaskDefinition).run === 'function';
 }

@@ -2,8 +2,8 @@
  * Test doubles for the CLI: captured output streams and an in-memory CliIo whose fetch is a
  * small stub of the Ferry API and of presigned storage URLs.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import type { CliIo } from '../../cli/io.ts';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { type CliIo, readRange } from '../../cli/io.ts';
 
 export interface Captured {
   text: string;
@@ -104,6 +104,8 @@ export function realIo(options: {
     env: { FERRY_API_URL: options.apiUrl, FERRY_API_KEY: options.apiKey },
     cwd: options.cwd,
     readFile: (file) => readFile(file),
+    fileSize: async (file) => (await stat(file)).size,
+    readRange,
     writeFile: (file, data) => writeFile(file, data),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     pollIntervalMs: options.pollIntervalMs,

@@ -85,6 +85,7 @@ describe('worker with the OCR model (emulator)', () => {
         attempts: 1,
       });
       expect(job.resultKey).toBe(`results/${jobId}.json`);
+      expect(job.progress).toEqual({ stage: 'done', done: 1, total: 1, percent: 100 });
       for (const stage of ['queue', 'download', 'preprocess', 'inference', 'upload', 'total'] as const) {
         expect(job.timings?.[stage], stage).toBeGreaterThanOrEqual(0);
       }
@@ -131,7 +132,7 @@ describe('worker with the OCR model (emulator)', () => {
       status: 'ready',
       executionProvider: 'cpu',
       cpuFallback: false,
-      tasks: ['ocr'],
+      tasks: ['ocr', 'video-ocr'],
     });
     const metrics = await (await fetch(`${worker.healthUrl}/metrics`)).text();
     expect(metrics).toMatch(/ferry_jobs_total\{outcome="succeeded",task="ocr"\} 3/);

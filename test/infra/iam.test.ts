@@ -89,6 +89,7 @@ describe('api', () => {
     expect(grants(ROLES.api)).toEqual({
       's3:PutObject': [`${ARN.bucketArn}/${KEY_PREFIX.uploads}*`],
       's3:GetObject': [`${ARN.bucketArn}/${KEY_PREFIX.results}*`],
+      's3:AbortMultipartUpload': [`${ARN.bucketArn}/${KEY_PREFIX.uploads}*`],
       'dynamodb:GetItem': [ARN.clientsTableArn, ARN.tableArn].sort(),
       'dynamodb:PutItem': [ARN.tableArn],
       'dynamodb:UpdateItem': [ARN.clientsTableArn, ARN.tableArn].sort(),
@@ -122,8 +123,12 @@ describe('webhook delivery', () => {
 describe('GPU worker', () => {
   test('task role reads uploads/, writes results/, consumes the jobs queue, sweeps its DLQ, protects its own tasks', () => {
     expect(grants(ROLES.workerTask)).toEqual({
-      's3:GetObject': [`${ARN.bucketArn}/${KEY_PREFIX.uploads}*`],
+      's3:GetObject': [
+        `${ARN.bucketArn}/${KEY_PREFIX.results}*/checkpoint.json`,
+        `${ARN.bucketArn}/${KEY_PREFIX.uploads}*`,
+      ],
       's3:PutObject': [`${ARN.bucketArn}/${KEY_PREFIX.results}*`],
+      's3:DeleteObject': [`${ARN.bucketArn}/${KEY_PREFIX.results}*/checkpoint.json`],
       'dynamodb:GetItem': [ARN.tableArn],
       'dynamodb:UpdateItem': [ARN.tableArn],
       'sqs:ReceiveMessage': [ARN.jobsDeadLetterQueueArn, ARN.jobsQueueArn].sort(),

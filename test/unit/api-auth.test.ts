@@ -59,7 +59,8 @@ describe('apiOptionsFromEnv', () => {
       clientsTable: 'ferry-clients',
       parameterPrefix: '/ferry/prod',
     });
-    expect(options.maxUploadBytes).toBe(20 * 1024 * 1024);
+    expect(options.maxUploadBytes).toBe(50 * 1024 ** 3);
+    expect(options.uploadExpiresSec).toBe(900);
     expect(options.webhookPorts).toEqual([80, 443]);
   });
 

@@ -244,7 +244,7 @@ describe('POST /uploads validation', () => {
     ['a fractional size', { ...upload, size: 1.5 }, 'size', /whole number/],
     ['a size of 0', { ...upload, size: 0 }, 'size', /at least 1/],
     ['a size as a string', { ...upload, size: '1234' }, 'size', /must be a number/],
-    ['a size over the maximum', { ...upload, size: 20 * 1024 * 1024 + 1 }, 'size', /at most 20971520/],
+    ['a size over the maximum', { ...upload, size: 50 * 1024 ** 3 + 1 }, 'size', /at most 53687091200/],
     [
       'a content type not allowed',
       { ...upload, contentType: 'application/pdf' },

@@ -140,6 +140,23 @@ describe('ferry submit', () => {
     expect(io.stderr.text).toContain(`job ${JOB_A} SUCCEEDED in 1.5 s`);
   });
 
+  it("draws a running job's progress with its stage and units on a terminal, and a line per tenth otherwise", async () => {
+    const running = (done: number, percent: number) =>
+      job(JOB_A, 'RUNNING', { progress: { stage: 'inferring', done, total: 90, percent } });
+    const statuses = { [JOB_A]: [running(45, 52), running(60, 67), succeeded(JOB_A)] };
+    const terminal = capture(true);
+    terminal.columns = 200;
+    const tty = testIo(fakeApi({ statuses }).fetch, { files: { '/work/page.png': PNG }, stderr: terminal });
+    expect(await main(['submit', 'page.png', '--wait'], tty)).toBe(0);
+    expect(tty.stderr.text).toContain(`${JOB_A}  [##########..........]  52%  inferring 45/90`);
+    expect(tty.stderr.text).toMatch(/\[#############.......\] {2}67% {2}inferring 60\/90 {2}ETA \d+ s/);
+
+    const plain = testIo(fakeApi({ statuses }).fetch, { files: { '/work/page.png': PNG } });
+    expect(await main(['submit', 'page.png', '--wait'], plain)).toBe(0);
+    expect(plain.stderr.text).toContain(`job ${JOB_A} RUNNING inferring 50%`);
+    expect(plain.stderr.text).toContain(`job ${JOB_A} RUNNING inferring 60%`);
+  });
+
   it('downloads a result that was too big to inline', async () => {
     const api = fakeApi({ statuses: { [JOB_A]: [succeeded(JOB_A, null)] } });
     const io = testIo(api.fetch, { files: { '/work/page.png': PNG } });

@@ -1,6 +1,11 @@
 import sharp, { type FormatEnum } from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { mediaTypeForContentType, mediaTypeForFileName, mediaTypesOf } from '../../core/media-types.ts';
+import {
+  defaultTaskFor,
+  mediaTypeForContentType,
+  mediaTypeForFileName,
+  mediaTypesOf,
+} from '../../core/media-types.ts';
 import { API_DEFAULTS } from '../../functions/api/options.ts';
 import { decodeImage } from '../../gpu-worker/tasks/image.ts';
 
@@ -34,5 +39,27 @@ describe('media types: one table for the API, the CLI and the worker', () => {
     expect(mediaTypeForFileName('a/b/photo.JPEG')?.contentType).toBe('image/jpeg');
     expect(mediaTypeForContentType('Image/PNG; charset=x')?.extensions).toEqual(['.png']);
     expect(mediaTypeForFileName('noext')).toBeUndefined();
+  });
+
+  it('accepts MP4, QuickTime, WebM and Matroska videos', () => {
+    expect(mediaTypesOf('video').map((m) => m.contentType)).toEqual([
+      'video/mp4',
+      'video/quicktime',
+      'video/webm',
+      'video/x-matroska',
+    ]);
+    expect(mediaTypeForFileName('talk.MOV')?.kind).toBe('video');
+    expect(API_DEFAULTS.allowedContentTypes).toContain('video/webm');
+  });
+
+  it('picks the task from the media kind when the client names none', () => {
+    expect(defaultTaskFor({ contentType: 'video/mp4' })).toBe('video-ocr');
+    expect(defaultTaskFor({ contentType: 'image/png' })).toBe('ocr');
+    // S3 clients often send no useful type: the key's extension decides.
+    expect(defaultTaskFor({ contentType: 'binary/octet-stream', key: 'uploads/a/clip.mkv' })).toBe(
+      'video-ocr',
+    );
+    expect(defaultTaskFor({ key: 'uploads/scan.tiff' })).toBe('ocr');
+    expect(defaultTaskFor({ key: 'uploads/notes.txt' })).toBe('ocr');
   });
 });

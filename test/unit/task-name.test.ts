@@ -32,7 +32,7 @@ describe('task names', () => {
       CreateUploadSchema.safeParse({ filename: 'a.png', contentType: 'image/png', size: 1, task }).success;
     expect(upload(longest)).toBe(true);
     expect(upload(tooLong)).toBe(false);
-    await expect(loadTaskDefinitions([taskModule(longest)])).resolves.toHaveProperty('size', 2);
+    await expect(loadTaskDefinitions([taskModule(longest)])).resolves.toHaveProperty('size', 3);
     await expect(loadTaskDefinitions([taskModule(tooLong)])).rejects.toThrow('must match');
   });
 });

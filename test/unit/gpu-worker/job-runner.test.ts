@@ -46,6 +46,7 @@ function fakeStore(): RunnerJobStore & { calls: string[] } {
     calls,
     claim: record('claim'),
     renewLease: record('renewLease'),
+    reportProgress: record('reportProgress'),
     releaseLease: record('releaseLease'),
     succeed: record('succeed', JobStatus.Succeeded),
     fail: vi.fn(record('fail', JobStatus.Failed)),

@@ -1,0 +1,80 @@
+/**
+ * @module gpu-worker/progress-reporter
+ * Writes a running job's progress to its record: at once on every stage change, otherwise at
+ * most once per interval (the latest value wins; a pending write is sent when the interval ends).
+ * Each write is conditional on this worker still holding the job; a refused or failed write is
+ * dropped (the heartbeat notices a cancel or takeover and stops the job).
+ */
+import { JobStateConflictError } from '../core/errors.ts';
+import type { JobStore } from '../core/job-store.ts';
+import { type JobProgress, type ProgressStage, progressAt } from '../core/progress.ts';
+import type { Logger } from './logger.ts';
+
+/** Longest gap between two progress writes of one job, in ms (stage changes excepted). */
+export const PROGRESS_INTERVAL_MS = 2000;
+
+export interface ProgressReporter {
+  report(stage: ProgressStage, done: number, total: number): void;
+  /** The last progress reported (written or not). */
+  readonly latest: JobProgress | undefined;
+  /** Stops pending writes and waits for one in flight. */
+  stop(): Promise<void>;
+}
+
+export interface ProgressReporterOptions {
+  jobs: Pick<JobStore, 'reportProgress'>;
+  jobId: string;
+  workerId: string;
+  log: Logger;
+  intervalMs?: number;
+}
+
+export function createProgressReporter(options: ProgressReporterOptions): ProgressReporter {
+  const intervalMs = options.intervalMs ?? PROGRESS_INTERVAL_MS;
+  let latest: JobProgress | undefined;
+  let written: JobProgress | undefined;
+  let lastWriteAt = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
+  let stopped = false;
+
+  const write = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    const progress = latest;
+    if (!progress || stopped || progress === written) return;
+    written = progress;
+    lastWriteAt = Date.now();
+    inFlight = inFlight.then(() =>
+      options.jobs.reportProgress(options.jobId, options.workerId, progress).then(
+        () => {},
+        (error: unknown) => {
+          if (!(error instanceof JobStateConflictError))
+            options.log.warn('progress write failed; the next one will retry', { err: error });
+        },
+      ),
+    );
+  };
+
+  return {
+    report(stage, done, total) {
+      if (stopped) return;
+      const next = progressAt(stage, done, total);
+      // Percent only rises within one worker's run, whatever order the stages report in.
+      if (latest && next.percent < latest.percent) next.percent = latest.percent;
+      const stageChanged = latest?.stage !== stage;
+      latest = next;
+      const wait = lastWriteAt + intervalMs - Date.now();
+      if (stageChanged || wait <= 0) write();
+      else timer ??= setTimeout(write, wait);
+    },
+    get latest() {
+      return latest;
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await inFlight;
+    },
+  };
+}
