@@ -79,6 +79,8 @@ it('resumes a video job from its checkpoint after kill -9 of its worker', async 
     { timeoutMs: 90_000, intervalMs: 200 },
   );
   expect(job, job.error).toMatchObject({ status: JobStatus.Succeeded, workerId: secondId, attempts: 2 });
+  // The record turns SUCCEEDED before the worker logs it (it still deletes the message first).
+  await second.waitForLog((l) => l.msg === 'job succeeded' && l.jobId === jobId, 30_000);
   expect(second.logs.filter((l) => l.msg === 'job succeeded' && l.jobId === jobId)).toHaveLength(1);
   expect(first.logs.filter((l) => l.msg === 'job succeeded' && l.jobId === jobId)).toHaveLength(0);
 
