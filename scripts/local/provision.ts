@@ -342,7 +342,7 @@ async function queueArn(sqs: SQSClient, url: string | undefined): Promise<string
 const bundles = new Map<string, Promise<Uint8Array>>();
 
 /** Creates or updates a function from its bundled entry; returns its ARN. */
-async function deployFunction(
+export async function deployFunction(
   lambda: LambdaClient,
   name: string,
   spec: { entry: string; timeoutSec: number; memoryMb: number },
