@@ -11,6 +11,7 @@
  * | GET /jobs/{id}       | 200 job (+ `result` when SUCCEEDED); 400 bad id; 404 unknown  |
  * | GET /jobs            | 200 `{ jobs, cursor? }`, newest first                          |
  * | DELETE /jobs/{id}    | 200 the CANCELED job; 409 `{ error: { status } }` when final  |
+ * | GET /openapi.json    | 200 the OpenAPI 3.1 document (openapi.ts), without a key      |
  */
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -21,6 +22,7 @@ import { authenticate } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { ApiError, ApiErrorCode } from './errors.ts';
 import { cancelJob, getJob, listJobs } from './jobs.ts';
+import { openApiDocument } from './openapi.ts';
 import { limitRequest } from './rate-limit.ts';
 import { CreateUploadSchema, ListJobsQuerySchema } from './schemas.ts';
 import { createUpload } from './uploads.ts';
@@ -74,6 +76,9 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
       },
     }),
   );
+
+  // Public, so tools can read it without a key: registered before the auth middleware.
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
 
   app.use(async (c, next) => {
     const principal = await authenticate(c.req.header('authorization'), deps.clients);

@@ -35,9 +35,15 @@ async function connect(deps: PushDeps, event: SocketEvent): Promise<APIGatewayPr
   if (!key) return { statusCode: 401, body: 'Connect with ?key=<API key> or "Authorization: Bearer <key>"' };
   const principal = key.length <= MAX_KEY_LENGTH ? await deps.clients.authenticate(key) : undefined;
   if (!principal) return { statusCode: 403, body: 'The API key is not valid' };
-  await deps.connections.addConnection(event.requestContext.connectionId, principal.client.clientId);
+  const { connectionId } = event.requestContext;
+  await deps.connections.addConnection(connectionId, principal.client.clientId);
+  // `?all=1` subscribes to all of the client's jobs in the handshake itself (one round trip less
+  // per watcher; nothing to snapshot, so nothing needs posting before the socket opens).
+  if (['1', 'true'].includes(event.queryStringParameters?.all ?? '')) {
+    await deps.connections.subscribe(connectionId, principal.client.clientId, [CONNECTIONS_TABLE.allJobs]);
+  }
   deps.logger.info('watcher connected', {
-    connectionId: event.requestContext.connectionId,
+    connectionId,
     clientId: principal.client.clientId,
   });
   return { statusCode: 200 };
