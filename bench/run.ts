@@ -16,13 +16,14 @@ import { type BenchContext, type BenchRows, buildReport, renderMarkdown, writeJs
 import { runIngestBurst } from './rows/ingest-burst.ts';
 import { runNaive } from './rows/naive.ts';
 import { runPipeline } from './rows/pipeline.ts';
+import { runPushRow } from './rows/push-row.ts';
 import { runRaw } from './rows/raw.ts';
 import { runTesseract, tesseractVersion } from './rows/tesseract.ts';
 import { type BenchStack, createBenchStack } from './stack.ts';
 import { renderTune, runTune } from './tune.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const ROWS = ['raw', 'pipeline', 'naive', 'tesseract', 'burst'] as const;
+const ROWS = ['raw', 'pipeline', 'naive', 'tesseract', 'burst', 'push'] as const;
 type RowName = (typeof ROWS)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -157,7 +158,7 @@ async function main(): Promise<void> {
   const stacks: BenchStack[] = [];
   try {
     let emulatorError = 'not started';
-    if (o.rows.has('pipeline') || o.rows.has('naive') || o.rows.has('burst')) {
+    if (o.rows.has('pipeline') || o.rows.has('naive') || o.rows.has('burst') || o.rows.has('push')) {
       try {
         emulator = await ensureEmulator({ log });
         ministack = await emulatorVersion(emulator.endpoint);
@@ -203,6 +204,10 @@ async function main(): Promise<void> {
         timeoutMs: o.mode === 'quick' ? 60_000 : 150_000,
         log,
       });
+    });
+    await attempt('push', async () => {
+      const stack = await stackFor('w', 'push channel (no worker)');
+      rows.push = await runPushRow({ stack, watchers: o.mode === 'quick' ? 100 : 1000, log });
     });
   } finally {
     await Promise.allSettled(stacks.map((s) => s.destroy()));

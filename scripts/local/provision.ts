@@ -81,6 +81,8 @@ export interface LocalOutputs {
   /** The local client: its id and webhook signing secret (Standard Webhooks form). */
   clientId?: string;
   webhookSecret?: string;
+  /** The push channel's WebSocket URL (watchers connect with `?key=<API key>`). */
+  pushUrl?: string;
 }
 
 const { region: _region, endpoint: _endpoint, ...defaultNames } = LOCAL_RESOURCES;
