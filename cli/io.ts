@@ -4,6 +4,7 @@
  * captured output and fast sleeps.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import type { JobFollower } from './push.ts';
 import type { ErrorStream } from './status-board.ts';
 
 export interface CliIo {
@@ -17,6 +18,8 @@ export interface CliIo {
   sleep(ms: number): Promise<void>;
   /** Delay between status polls while waiting, in milliseconds. @defaultvalue 1000 */
   pollIntervalMs: number;
+  /** Live status over the push channel (cli/push.ts); without it, waiting polls. */
+  push?: JobFollower;
 }
 
 export function processIo(): CliIo {
