@@ -70,7 +70,9 @@ async function main(): Promise<void> {
   config = await fetch('./config.json')
     .then((r) => (r.ok ? (r.json() as Promise<AppConfig>) : { apiUrl: '' }))
     .catch(() => ({ apiUrl: '' }));
-  config.apiUrl ||= location.origin;
+  // Deployed as a static site, the URLs come from the build (infra/push.ts); locally from config.json.
+  config.apiUrl ||= import.meta.env.VITE_FERRY_API_URL || location.origin;
+  config.pushUrl ||= import.meta.env.VITE_FERRY_PUSH_URL || undefined;
   const key = localStorage.getItem(KEY_STORAGE) ?? config.apiKey ?? '';
   $<HTMLInputElement>('#api-key').value = key;
   $('#key-form').addEventListener('submit', (e) => {
