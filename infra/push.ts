@@ -45,20 +45,24 @@ export function createPush({ storage, clients, functions, apiUrl }: PushInput): 
     actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
     resources: [connections.arn],
   };
-  const socketHandler = functionArgs(functions, {
-    description: 'Ferry: push channel routes ($connect, $disconnect, subscribe)',
-    handler: handlerOf(PUSH_FUNCTIONS.socket.entry),
-    timeout: `${PUSH_FUNCTIONS.socket.timeoutSec} seconds`,
-    memory: `${PUSH_FUNCTIONS.socket.memoryMb} MB`,
-    environment,
-    permissions: [
-      connectionRows,
-      manage,
-      { actions: ['dynamodb:GetItem'], resources: [storage.table.arn, clients.arn] },
-    ],
-  });
+  // One function for every route (by ARN), rather than SST's function per route.
+  const socketHandler = new sst.aws.Function(
+    'PushSocket',
+    functionArgs(functions, {
+      description: 'Ferry: push channel routes ($connect, $disconnect, subscribe)',
+      handler: handlerOf(PUSH_FUNCTIONS.socket.entry),
+      timeout: `${PUSH_FUNCTIONS.socket.timeoutSec} seconds`,
+      memory: `${PUSH_FUNCTIONS.socket.memoryMb} MB`,
+      environment,
+      permissions: [
+        connectionRows,
+        manage,
+        { actions: ['dynamodb:GetItem'], resources: [storage.table.arn, clients.arn] },
+      ],
+    }),
+  );
   for (const route of ['$connect', '$disconnect', '$default', 'subscribe', 'unsubscribe']) {
-    socket.route(route, socketHandler);
+    socket.route(route, socketHandler.arn);
   }
   storage.table.subscribe(
     'PushFanout',
