@@ -4,9 +4,11 @@
  * the JobStore, as ingest and the worker do.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { JobStatus } from '../../core/job.ts';
+import { PushWatcher } from '../../core/push-client.ts';
+import type { PushEvent } from '../../core/push-events.ts';
 import { ensureLocalClient, type LocalClient } from '../../scripts/local/local-client.ts';
 import type { PushOutputs } from '../../scripts/local/provision-push.ts';
 import { createTestStack, type TestStack } from '../support/local-stack.ts';
@@ -122,6 +124,32 @@ describe('push channel', () => {
     await stack.jobs.cancel(jobId);
     await new Promise((r) => setTimeout(r, 1500));
     expect(spy.received).toEqual([]);
+  });
+
+  it('a dropped watcher reconnects, resubscribes and still gets the final event', async () => {
+    const jobId = await newJob();
+    const sockets: WebSocket[] = [];
+    const events: PushEvent[] = [];
+    const watcher = new PushWatcher({
+      url: push.pushUrl,
+      apiKey: stack.client.apiKey,
+      socket: (url) => {
+        const socket = new WebSocket(url);
+        sockets.push(socket);
+        return socket as never;
+      },
+      onEvent: (event) => events.push(event),
+      reconnectDelayMs: 300,
+    });
+    await watcher.connect();
+    watcher.subscribe({ jobIds: [jobId] });
+    await vi.waitFor(() => expect(events).toHaveLength(1), { timeout: 10_000 });
+    sockets[0]?.terminate(); // the network drops; the job finishes meanwhile
+    await runJob(jobId, 10);
+    await vi.waitFor(() => expect(watcher.isFinished(jobId)).toBe(true), { timeout: 20_000 });
+    watcher.stop();
+    expect(sockets.length).toBeGreaterThan(1);
+    expect(events.at(-1)).toMatchObject({ jobId, status: 'SUCCEEDED' });
   });
 
   it('refuses a watcher without a valid key', async () => {
