@@ -159,12 +159,8 @@ function scheduleReload(): void {
 function wireDropZone(): void {
   const zone = $('#drop-zone');
   const input = $<HTMLInputElement>('#file-input');
-  zone.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' || e.key === ' ') {
-      e.preventDefault();
-      input.click();
-    }
-  });
+  // A button: Enter and Space open the picker too.
+  zone.addEventListener('click', () => input.click());
   for (const type of ['dragenter', 'dragover'])
     zone.addEventListener(type, (e) => {
       e.preventDefault();
