@@ -31,6 +31,7 @@ export default $config({
     const { createGpuFleet } = await import('./infra/gpu-fleet.ts');
     const { createScaling } = await import('./infra/scaling.ts');
     const { createAlarms } = await import('./infra/alarms.ts');
+    const { createPush } = await import('./infra/push.ts');
 
     const options = resolveOptions($app.stage);
     const { functions } = options;
@@ -42,6 +43,7 @@ export default $config({
     const ingest = createIngest({ storage, clients, queues, functions, options: options.ingest });
     const { api } = createApi({ storage, clients, queues, secrets, functions, options: options.api });
     createWebhooks({ storage, queues, secrets, functions, options: options.webhooks });
+    const push = createPush({ storage, clients, functions, apiUrl: api.url });
 
     const network = createNetwork(options.network);
     const fleet = createGpuFleet({ network, storage, queues, options: options.gpuFleet });
@@ -65,6 +67,8 @@ export default $config({
       service: fleet.service.name,
       workerLogGroup: fleet.logGroup.name,
       alarmTopic: alarms.topic.arn,
+      pushUrl: push.socket.url,
+      webUrl: push.web.url,
     };
   },
 });

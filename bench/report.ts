@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { BurstResult } from './rows/ingest-burst.ts';
 import type { NaiveResult } from './rows/naive.ts';
 import type { PipelineResult } from './rows/pipeline.ts';
+import type { PushRow } from './rows/push-row.ts';
 import type { RawResult } from './rows/raw.ts';
 import type { TesseractResult } from './rows/tesseract.ts';
 import type { VideoResult } from './rows/video.ts';
@@ -48,6 +49,7 @@ export interface BenchRows {
   pipeline?: PipelineResult;
   naive?: NaiveResult;
   burst?: BurstResult;
+  push?: PushRow;
   tesseract?: TesseractResult;
   video?: VideoResult;
 }
@@ -328,6 +330,29 @@ export function renderMarkdown(r: BenchReport): string {
           burst.deadLetters,
         ].map(String),
       ],
+    );
+  }
+
+  if (r.rows.push) {
+    const { single, many } = r.rows.push;
+    line('## Push channel');
+    line();
+    line(
+      "Delay from a job record's `finishedAt` to its final event at each watcher (WebSocket API -> " +
+        'socket function; jobs-table stream -> fan-out function -> @connections), jobs driven through their states with no worker.',
+    );
+    line();
+    table(
+      ['Watchers', 'Connected', 'Jobs', 'Final events', 'p50', 'p95', 'max'],
+      [single, many].map((x) => [
+        String(x.watchers),
+        String(x.connected),
+        String(x.jobs),
+        `${x.received}/${x.expected}`,
+        ms(x.delay.p50),
+        ms(x.delay.p95),
+        ms(x.delay.max),
+      ]),
     );
   }
 

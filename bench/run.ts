@@ -16,6 +16,7 @@ import { type BenchContext, type BenchRows, buildReport, renderMarkdown, writeJs
 import { runIngestBurst } from './rows/ingest-burst.ts';
 import { runNaive } from './rows/naive.ts';
 import { runPipeline } from './rows/pipeline.ts';
+import { runPushRow } from './rows/push-row.ts';
 import { runRaw } from './rows/raw.ts';
 import { runTesseract, tesseractVersion } from './rows/tesseract.ts';
 import { runVideo } from './rows/video.ts';
@@ -23,7 +24,7 @@ import { type BenchStack, createBenchStack } from './stack.ts';
 import { renderTune, runTune } from './tune.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const ROWS = ['raw', 'pipeline', 'naive', 'tesseract', 'burst', 'video'] as const;
+const ROWS = ['raw', 'pipeline', 'naive', 'tesseract', 'burst', 'video', 'push'] as const;
 type RowName = (typeof ROWS)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
   const stacks: BenchStack[] = [];
   try {
     let emulatorError = 'not started';
-    if (['pipeline', 'naive', 'burst', 'video'].some((row) => o.rows.has(row as RowName))) {
+    if (['pipeline', 'naive', 'burst', 'video', 'push'].some((row) => o.rows.has(row as RowName))) {
       try {
         emulator = await ensureEmulator({ log });
         ministack = await emulatorVersion(emulator.endpoint);
@@ -216,6 +217,10 @@ async function main(): Promise<void> {
         timeoutMs: o.mode === 'quick' ? 60_000 : 150_000,
         log,
       });
+    });
+    await attempt('push', async () => {
+      const stack = await stackFor('w', 'push channel (no worker)');
+      rows.push = await runPushRow({ stack, watchers: o.mode === 'quick' ? 100 : 1000, log });
     });
   } finally {
     await Promise.allSettled(stacks.map((s) => s.destroy()));

@@ -21,6 +21,7 @@ export type Command =
   | { name: 'jobs'; status?: JobStatus; limit?: number; cursor?: string; flags: GlobalFlags }
   | { name: 'result'; jobId: string; output?: string; flags: GlobalFlags }
   | { name: 'cancel'; jobId: string; flags: GlobalFlags }
+  | { name: 'watch'; jobIds: string[]; flags: GlobalFlags }
   | OperatorCommand;
 
 /** Commands that talk to AWS directly with the operator's credentials (cli/operator.ts). */
@@ -29,7 +30,16 @@ export type OperatorCommand =
   | { name: 'redrive'; dryRun: boolean; outputs?: string; flags: GlobalFlags }
   | { name: 'retry'; jobId: string; outputs?: string; flags: GlobalFlags };
 
-export type CommandName = 'submit' | 'status' | 'jobs' | 'result' | 'cancel' | 'stats' | 'redrive' | 'retry';
+export type CommandName =
+  | 'submit'
+  | 'status'
+  | 'jobs'
+  | 'result'
+  | 'cancel'
+  | 'watch'
+  | 'stats'
+  | 'redrive'
+  | 'retry';
 
 const OPERATOR_COMMANDS: ReadonlySet<string> = new Set(['stats', 'redrive', 'retry']);
 
@@ -63,6 +73,7 @@ const COMMAND_OPTIONS: Record<CommandName, OptionName[]> = {
   jobs: ['status', 'limit', 'cursor'],
   result: ['output'],
   cancel: [],
+  watch: [],
   stats: ['outputs'],
   redrive: ['dry-run', 'outputs'],
   retry: ['outputs'],
@@ -85,6 +96,8 @@ Commands:
   result <jobId>      Print a finished job's result text
       -o, --output FILE   Write the whole result JSON to FILE instead
   cancel <jobId>      Cancel a job that has not finished
+  watch [jobIds...]   Print each job's changes live until all are final (no ids: all your jobs,
+                      until Ctrl-C); polls when the push channel is unreachable
 
 Operator commands (AWS directly, with your AWS credentials; not through the API):
   stats               Jobs queue backlog and in flight, oldest waiting job, dead letters, jobs per state
@@ -97,6 +110,7 @@ Operator commands (AWS directly, with your AWS credentials; not through the API)
 Options:
   --api-url URL       API base URL (or FERRY_API_URL, or apiUrl in .ferry/outputs.json)
   --api-key KEY       API key (or FERRY_API_KEY, or apiKey in .ferry/outputs.json)
+                      Push channel: FERRY_PUSH_URL, or pushUrl in .ferry/outputs.json
   --json              Print JSON on stdout instead of text
   -h, --help          Show this help
   -v, --version       Show the version
@@ -118,10 +132,12 @@ export function parseCommandLine(argv: readonly string[]): Command {
   if (commandName === 'help') return { name: 'help', ...(isCommand(rest[0]) ? { topic: rest[0] } : {}) };
   if (values.help) return { name: 'help', ...(isCommand(commandName) ? { topic: commandName } : {}) };
   if (commandName === undefined)
-    throw new UsageError('Name a command: submit, status, jobs, result, cancel, stats, redrive or retry');
+    throw new UsageError(
+      'Name a command: submit, status, jobs, result, cancel, watch, stats, redrive or retry',
+    );
   if (!isCommand(commandName)) {
     throw new UsageError(
-      `Unknown command "${commandName}"; use submit, status, jobs, result, cancel, stats, redrive or retry`,
+      `Unknown command "${commandName}"; use submit, status, jobs, result, cancel, watch, stats, redrive or retry`,
     );
   }
 
@@ -162,6 +178,8 @@ export function parseCommandLine(argv: readonly string[]): Command {
         flags,
       };
     }
+    case 'watch':
+      return { name: 'watch', jobIds: rest, flags };
     case 'status':
     case 'cancel':
       return { name: commandName, jobId: singleJobId(commandName, rest), flags };

@@ -1,8 +1,9 @@
 /**
  * @module cli/client
- * A small client for Ferry's HTTP API over an injected `fetch`, plus the upload to a presigned
- * URL (streamed, reporting progress) and the result download.
+ * The CLI's client: the package's typed API client (core/api-client.ts) with CLI errors, plus
+ * the upload to a presigned URL (streamed, reporting progress) and the result download.
  */
+import { FerryApi, FerryApiError, FerryUnreachableError, summarise } from '../core/api-client.ts';
 import type { JobView } from '../functions/api/job-view.ts';
 import type { JobListView } from '../functions/api/jobs.ts';
 import type { PartUrl } from '../functions/api/multipart.ts';
@@ -25,12 +26,13 @@ export interface CreateUploadBody {
 const UPLOAD_CHUNK_BYTES = 64 * 1024;
 
 export class FerryClient {
-  readonly #config: ApiConfig;
   readonly #fetch: typeof fetch;
+  /** The JSON calls go through the package's typed client (core/api-client.ts). */
+  readonly #api: FerryApi;
 
   constructor(config: ApiConfig, fetchImpl: typeof fetch) {
-    this.#config = config;
     this.#fetch = fetchImpl;
+    this.#api = new FerryApi(config, fetchImpl);
   }
 
   createUpload(body: CreateUploadBody): Promise<CreatedUpload> {
@@ -136,42 +138,13 @@ export class FerryClient {
   }
 
   async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const url = `${this.#config.apiUrl}${path}`;
-    let res: Response;
     try {
-      res = await this.#fetch(url, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.#config.apiKey}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
+      return await this.#api.request<T>(method, path, body);
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new CliConfigError(`Cannot reach the API at ${this.#config.apiUrl} (${cause})`);
+      if (error instanceof FerryUnreachableError) throw new CliConfigError(error.message);
+      if (error instanceof FerryApiError)
+        throw new ApiRequestError(error.status, error.code, error.message, error.body);
+      throw error;
     }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    if (!res.ok) {
-      const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new ApiRequestError(
-        res.status,
-        error?.code ?? `HTTP_${res.status}`,
-        error?.message ?? `HTTP ${res.status} ${summarise(text)}`,
-        json,
-      );
-    }
-    return json as T;
   }
-}
-
-function summarise(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
 }

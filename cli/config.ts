@@ -12,6 +12,8 @@ export interface ApiConfig {
   /** Base URL without a trailing slash. */
   apiUrl: string;
   apiKey: string;
+  /** The push channel's WebSocket URL, when known (live status for watch and submit --wait). */
+  pushUrl?: string;
 }
 
 export const OUTPUTS_FILE = path.join('.ferry', 'outputs.json');
@@ -48,10 +50,13 @@ export async function resolveApiConfig(sources: ConfigSources): Promise<ApiConfi
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new CliConfigError(`The API URL "${apiUrl}" must start with http:// or https://`);
   }
-  return { apiUrl: url.href.replace(/\/+$/, ''), apiKey };
+  const pushUrl = (sources.env.FERRY_PUSH_URL || undefined) ?? outputs.pushUrl;
+  return { apiUrl: url.href.replace(/\/+$/, ''), apiKey, ...(pushUrl ? { pushUrl } : {}) };
 }
 
-async function readOutputs(sources: ConfigSources): Promise<{ apiUrl?: string; apiKey?: string }> {
+async function readOutputs(
+  sources: ConfigSources,
+): Promise<{ apiUrl?: string; apiKey?: string; pushUrl?: string }> {
   const file = path.join(sources.cwd, OUTPUTS_FILE);
   let text: string;
   try {
@@ -65,6 +70,7 @@ async function readOutputs(sources: ConfigSources): Promise<{ apiUrl?: string; a
     return {
       ...(typeof parsed.apiUrl === 'string' ? { apiUrl: parsed.apiUrl } : {}),
       ...(typeof parsed.apiKey === 'string' ? { apiKey: parsed.apiKey } : {}),
+      ...(typeof parsed.pushUrl === 'string' ? { pushUrl: parsed.pushUrl } : {}),
     };
   } catch {
     throw new CliConfigError(`${file} is not valid JSON; run "npm start" again to rewrite it`);

@@ -4,6 +4,7 @@
  * captured output and fast sleeps.
  */
 import { open, readFile, stat, writeFile } from 'node:fs/promises';
+import type { JobFollower } from './push.ts';
 import type { ErrorStream } from './status-board.ts';
 
 export interface CliIo {
@@ -23,6 +24,8 @@ export interface CliIo {
   pollIntervalMs: number;
   /** Calls `handler` on the next Ctrl-C instead of exiting; returns the way to stop listening. */
   onInterrupt?(handler: () => void): () => void;
+  /** Live status over the push channel (cli/push.ts); without it, waiting polls. */
+  push?: JobFollower;
 }
 
 export function processIo(): CliIo {

@@ -15,7 +15,9 @@ import { ApiRequestError, ExitCode, exitCodeFor, UsageError } from './errors.ts'
 import { describeJob, jobsTable, resultText } from './format.ts';
 import { type CliIo, processIo } from './io.ts';
 import { runOperatorCommand } from './operator-command.ts';
+import { JobFollower } from './push.ts';
 import { submit } from './submit.ts';
+import { watch } from './watch.ts';
 
 /** Runs `ferry` with the real process (used by bin.mjs). */
 export function run(argv: readonly string[]): Promise<ExitCode> {
@@ -41,7 +43,16 @@ export async function main(argv: readonly string[], io: CliIo): Promise<ExitCode
       cwd: io.cwd,
       readText: async (file) => Buffer.from(await io.readFile(file)).toString('utf8'),
     });
-    return await runCommand(command, new FerryClient(config, io.fetch), io);
+    const push = new JobFollower({
+      ...(config.pushUrl ? { url: config.pushUrl } : {}),
+      apiKey: config.apiKey,
+      stderr: io.stderr,
+    });
+    try {
+      return await runCommand(command, new FerryClient(config, io.fetch), { push, ...io });
+    } finally {
+      push.stop();
+    }
   } catch (error) {
     const code = exitCodeFor(error);
     io.stderr.write(`ferry: ${(error as Error).message}\n`);
@@ -60,6 +71,9 @@ async function runCommand(command: ApiCommand, client: FerryClient, io: CliIo): 
   switch (command.name) {
     case 'submit':
       return submit(command, client, io);
+
+    case 'watch':
+      return watch(command.jobIds, json, client, io);
 
     case 'status': {
       const job = await client.getJob(command.jobId);

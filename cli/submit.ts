@@ -182,9 +182,12 @@ function showStatus(board: StatusBoard, input: Input, job: JobView, eta: EtaEsti
 export async function waitForJob(
   client: FerryClient,
   jobId: string,
-  io: Pick<CliIo, 'sleep' | 'pollIntervalMs'>,
+  io: Pick<CliIo, 'sleep' | 'pollIntervalMs' | 'push'>,
   onUpdate: (job: JobView) => void,
 ): Promise<JobView> {
+  // Live over the push channel when it is reachable (each event refreshes the job); the loop
+  // below then reads the final job at once, or polls when the channel is unavailable.
+  await io.push?.follow([jobId], () => void client.getJob(jobId).then(onUpdate, () => undefined));
   let failures = 0;
   for (;;) {
     try {

@@ -78,6 +78,8 @@ export function createStorage(o: StorageOptions): Storage {
       },
     },
     ttl: TABLE.ttlAttribute,
+    // The push channel's fan-out (infra/push.ts) reads every change from here.
+    stream: 'new-and-old-images',
     deletionProtection: o.tableDeletionProtection,
   });
 

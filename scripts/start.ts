@@ -12,6 +12,8 @@ import { resourcesToEnv } from '../core/resources.ts';
 import { ensureEmulator } from './local/emulator.ts';
 import { ensureLocalClient } from './local/local-client.ts';
 import { type LocalOutputs, provision } from './local/provision.ts';
+import { provisionPush } from './local/provision-push.ts';
+import { ensureWebBuild } from './local/web-build.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const OUTPUTS = path.join(ROOT, '.ferry', 'outputs.json');
@@ -33,6 +35,9 @@ async function main(): Promise<void> {
   const outputs = await provision({ endpoint: emulator.endpoint, region, defaultClientId: LOCAL_CLIENT_ID });
   // A new key on every start (only its hash is stored, so an old one cannot be shown again).
   const client = await ensureLocalClient(outputs, LOCAL_CLIENT_ID);
+  log('provisioning the push channel (WebSocket API, stream fan-out)');
+  const push = await provisionPush(outputs);
+  const webDir = await ensureWebBuild(log);
   const env = {
     ...resourcesToEnv(outputs),
     FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
@@ -45,7 +50,11 @@ async function main(): Promise<void> {
 
   // Imported only now: the API reads its configuration from the environment when loaded.
   const { startLocalApi } = await import('../functions/api/local-server.ts');
-  const api = await startLocalApi({ port: Number(process.env.FERRY_API_PORT ?? 8787) });
+  const api = await startLocalApi({
+    port: Number(process.env.FERRY_API_PORT ?? 8787),
+    // Local mode: the page gets the local key from /config.json, so nothing needs pasting.
+    web: { dir: webDir, config: { pushUrl: push.pushUrl, apiKey: client.apiKey } },
+  });
 
   const worker = spawn(process.execPath, ['--import', 'tsx', 'gpu-worker/main.ts'], {
     cwd: ROOT,
@@ -63,10 +72,12 @@ async function main(): Promise<void> {
     apiKey: client.apiKey,
     clientId: client.clientId,
     webhookSecret: client.webhookSecret,
+    pushUrl: push.pushUrl,
   };
   await mkdir(path.dirname(OUTPUTS), { recursive: true });
   await writeFile(OUTPUTS, `${JSON.stringify(coordinates, null, 2)}\n`);
   log(`local stack ready; coordinates in ${path.relative(process.cwd(), OUTPUTS)}`);
+  log(`web app ${api.url}/ (live status over ${push.pushUrl})`);
   log(`API ${api.url} (client "${client.clientId}"; its API key and webhook secret are in the file)`);
   log('try one of:');
   log(`  npx ferry submit photo.png --wait`);

@@ -5,7 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
+# The browser test (test/web) drives Debian's Chromium; install it when missing (CI runs as root).
+if ! command -v chromium >/dev/null && [ -z "${FERRY_CHROMIUM:-}" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 \
+      || { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null; }
+  else
+    echo "chromium is missing: install Debian's chromium package (or set FERRY_CHROMIUM); the browser test needs it" >&2
+  fi
+fi
 npx tsc --noEmit -p .
+npx tsc --noEmit -p web
 npx biome check .
 bash scripts/check-infra.sh
 npx vitest run "$@"

@@ -14,6 +14,7 @@
  * | GET /uploads/{id}/parts?from=N | 200 `{ parts }`: more part URLs of a multipart upload |
  * | POST /uploads/{id}/complete | 200 `{ jobId, key, etag }`: the parts joined          |
  * | DELETE /uploads/{id} | 200 the CANCELED job: multipart upload aborted                |
+ * | GET /openapi.json    | 200 the OpenAPI 3.1 document (openapi.ts), without a key      |
  */
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -31,6 +32,7 @@ import {
   completeMultipart,
   partUrls,
 } from './multipart.ts';
+import { openApiDocument } from './openapi.ts';
 import { limitRequest } from './rate-limit.ts';
 import { CreateUploadSchema, ListJobsQuerySchema } from './schemas.ts';
 import { createUpload } from './uploads.ts';
@@ -84,6 +86,9 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
       },
     }),
   );
+
+  // Public, so tools can read it without a key: registered before the auth middleware.
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
 
   app.use(async (c, next) => {
     const principal = await authenticate(c.req.header('authorization'), deps.clients);

@@ -10,6 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { handler as apiHandler, loadApi } from './handler.ts';
+import { serveWebApp, type WebAppOptions } from './web-files.ts';
 
 export interface LocalApiOptions {
   /** TCP port; 0 picks a free one. @defaultvalue 0 */
@@ -18,6 +19,8 @@ export interface LocalApiOptions {
   host?: string;
   /** The Lambda handler to call. @defaultvalue functions/api/handler.ts `handler` */
   handler?: (event: APIGatewayProxyEventV2, context?: Context) => Promise<APIGatewayProxyResultV2>;
+  /** Also serve the web app at `/` (web-files.ts). */
+  web?: WebAppOptions;
 }
 
 export interface LocalApi {
@@ -34,7 +37,12 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
   if (!options.handler) loadApi(); // validates the configuration now rather than on the first request
   const handler = options.handler ?? apiHandler;
   const server = http.createServer((req, res) => {
-    serve(handler, req, res).catch((error: unknown) => {
+    const web = options.web;
+    const answer = async () => {
+      if (web && (await serveWebApp(web, req, res))) return;
+      await serve(handler, req, res);
+    };
+    answer().catch((error: unknown) => {
       console.error('local API adapter error', error);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'Internal error' } }));

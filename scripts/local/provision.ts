@@ -81,6 +81,8 @@ export interface LocalOutputs {
   /** The local client: its id and webhook signing secret (Standard Webhooks form). */
   clientId?: string;
   webhookSecret?: string;
+  /** The push channel's WebSocket URL (watchers connect with `?key=<API key>`). */
+  pushUrl?: string;
 }
 
 const { region: _region, endpoint: _endpoint, ...defaultNames } = LOCAL_RESOURCES;
@@ -342,7 +344,7 @@ async function queueArn(sqs: SQSClient, url: string | undefined): Promise<string
 const bundles = new Map<string, Promise<Uint8Array>>();
 
 /** Creates or updates a function from its bundled entry; returns its ARN. */
-async function deployFunction(
+export async function deployFunction(
   lambda: LambdaClient,
   name: string,
   spec: { entry: string; timeoutSec: number; memoryMb: number },

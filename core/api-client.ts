@@ -1,0 +1,120 @@
+/**
+ * @module core/api-client
+ * The one typed client of Ferry's HTTP API, over `fetch` (Node 20+ and browsers), typed from the
+ * same schemas the OpenAPI document is generated from. Exported as the package entry point
+ * `ferry/client`; the CLI and the web app use it.
+ */
+import type { JobView, ResultView } from '../functions/api/job-view.ts';
+import type { JobListView } from '../functions/api/jobs.ts';
+import type { CreateUploadRequest, ListJobsQuery } from '../functions/api/schemas.ts';
+import type { CreatedUpload, UploadTarget } from '../functions/api/uploads.ts';
+
+export { PushWatcher } from './push-client.ts';
+export type { PushEvent, PushMessage, PushReply, PushRequest } from './push-events.ts';
+export type { CreatedUpload, JobListView, JobView, ResultView, UploadTarget };
+
+/** Body of POST /uploads; fields with defaults may be left out. */
+export type CreateUploadBody = Partial<Pick<CreateUploadRequest, 'task' | 'uploadMethod'>> &
+  Omit<CreateUploadRequest, 'task' | 'uploadMethod'>;
+export type ListJobsParams = Partial<ListJobsQuery>;
+
+export interface FerryApiConfig {
+  /** Base URL without a trailing slash. */
+  apiUrl: string;
+  apiKey: string;
+}
+
+/** The API answered with an error: its status, code and sentence. */
+export class FerryApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly body: unknown;
+  constructor(status: number, code: string, message: string, body?: unknown) {
+    super(message);
+    this.name = 'FerryApiError';
+    this.status = status;
+    this.code = code;
+    this.body = body;
+  }
+}
+
+/** The API could not be reached at all. */
+export class FerryUnreachableError extends Error {
+  readonly apiUrl: string;
+  constructor(apiUrl: string, reason: string) {
+    super(`Cannot reach the API at ${apiUrl} (${reason})`);
+    this.name = 'FerryUnreachableError';
+    this.apiUrl = apiUrl;
+  }
+}
+
+export class FerryApi {
+  readonly #config: FerryApiConfig;
+  readonly #fetch: typeof fetch;
+
+  constructor(config: FerryApiConfig, fetchImpl: typeof fetch = globalThis.fetch.bind(globalThis)) {
+    this.#config = config;
+    this.#fetch = fetchImpl;
+  }
+
+  createUpload(body: CreateUploadBody): Promise<CreatedUpload> {
+    return this.request<CreatedUpload>('POST', '/uploads', body);
+  }
+
+  getJob(jobId: string): Promise<JobView> {
+    return this.request<JobView>('GET', `/jobs/${encodeURIComponent(jobId)}`);
+  }
+
+  listJobs(query: ListJobsParams = {}): Promise<JobListView> {
+    const params = new URLSearchParams();
+    if (query.status) params.set('status', query.status);
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    if (query.cursor) params.set('cursor', query.cursor);
+    const qs = params.toString();
+    return this.request<JobListView>('GET', `/jobs${qs ? `?${qs}` : ''}`);
+  }
+
+  cancelJob(jobId: string): Promise<JobView> {
+    return this.request<JobView>('DELETE', `/jobs/${encodeURIComponent(jobId)}`);
+  }
+
+  /** One API call; throws FerryApiError for an error answer, FerryUnreachableError without one. */
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await this.#fetch(`${this.#config.apiUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.#config.apiKey}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (error) {
+      const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      throw new FerryUnreachableError(this.#config.apiUrl, reason);
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (!res.ok) {
+      const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw new FerryApiError(
+        res.status,
+        error?.code ?? `HTTP_${res.status}`,
+        error?.message ?? `HTTP ${res.status} ${summarise(text)}`,
+        json,
+      );
+    }
+    return json as T;
+  }
+}
+
+export function summarise(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
+}
