@@ -31,6 +31,14 @@ export const QUEUE = {
   deadLetterRetentionSec: 14 * 24 * 3600,
 } as const;
 
+/** Network limits of every AWS SDK client (functions, worker, CLI). */
+export const AWS_CLIENT = {
+  /** Longest wait for a TCP connection, in ms. */
+  connectTimeoutMs: 3_000,
+  /** Longest silence on an open request, in ms; above the 20 s long poll, which is silent. */
+  idleTimeoutMs: (QUEUE.receiveWaitTimeSec + 10) * 1000,
+} as const;
+
 /** Jobs table (DynamoDB) schema. */
 export const TABLE = {
   partitionKey: 'jobId',

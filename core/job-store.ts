@@ -225,6 +225,20 @@ export class JobStore {
     );
   }
 
+  /**
+   * QUEUED, or RUNNING under a lapsed lease, -> FAILED: for jobs nobody holds (a dead letter, an
+   * expired queue wait). A job whose worker still renews its lease is left alone.
+   */
+  failUnheld(jobId: string, failure: { error: string; errorCode: string }): Promise<Job> {
+    const now = this.#now();
+    return this.#update(
+      jobId,
+      { ...failure, status: JobStatus.Failed, finishedAt: now.toISOString() },
+      [either(statusIs(JobStatus.Queued), leaseLapsed(now.getTime()))],
+      [JobStatus.Queued, JobStatus.Running],
+    );
+  }
+
   /** Any non-final state -> CANCELED. A worker running the job sees it at its next heartbeat. */
   cancel(jobId: string): Promise<Job> {
     const open = [JobStatus.AwaitingUpload, JobStatus.Queued, JobStatus.Running];

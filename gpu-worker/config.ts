@@ -73,6 +73,12 @@ const WorkerEnvSchema = z.object({
   FERRY_MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).default(QUEUE.maxReceiveCount),
   /** How often the dead-letter queue is checked for jobs to mark FAILED, in seconds. @default 60 */
   FERRY_DLQ_SWEEP_SEC: z.coerce.number().min(0.2).max(3600).default(60),
+  /**
+   * How long one AWS call is retried (capped, jittered backoff) before the job's own retry path
+   * takes over, in seconds: rides out an endpoint outage without failing or re-running jobs.
+   * @default 120
+   */
+  FERRY_AWS_RETRY_SEC: z.coerce.number().min(0).max(3600).default(120),
   /** On SIGTERM, how long in-flight jobs may finish before they are released, in seconds. @default 30 */
   FERRY_SHUTDOWN_GRACE_SEC: z.coerce.number().min(0).max(3600).default(30),
   /** Port of the health and metrics endpoint (0 = any free port). @default 9400 */
@@ -101,6 +107,7 @@ export interface WorkerConfig {
   receiveWaitSec: number;
   maxReceiveCount: number;
   shutdownGraceMs: number;
+  awsRetryMs: number;
   dlqSweepMs: number;
   healthPort: number;
   taskModules: string[];
@@ -132,6 +139,7 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
     receiveWaitSec: e.FERRY_RECEIVE_WAIT_SEC,
     maxReceiveCount: e.FERRY_MAX_RECEIVE_COUNT,
     shutdownGraceMs: e.FERRY_SHUTDOWN_GRACE_SEC * 1000,
+    awsRetryMs: e.FERRY_AWS_RETRY_SEC * 1000,
     dlqSweepMs: e.FERRY_DLQ_SWEEP_SEC * 1000,
     healthPort: e.FERRY_HEALTH_PORT,
     taskModules: e.FERRY_TASK_MODULES,

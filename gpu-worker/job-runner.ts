@@ -4,7 +4,9 @@
  * claim (QUEUED -> RUNNING, conditional) -> download -> infer -> write results/<jobId>.json ->
  * mark SUCCEEDED (conditional on still holding the job) -> delete the message. A crash at any
  * point leaves the message in the queue and the job RUNNING with a lease that lapses, so another
- * worker takes it over; a duplicate message finds the job final or held and is deleted unrun.
+ * worker takes it over. A duplicate message finds the job final (deleted unrun) or RUNNING under
+ * a live lease (hidden until the lease ends, then looked at again: never deleted while the job
+ * may still need it). Every AWS call is retried with capped, jittered backoff (retry.ts).
  */
 import { performance } from 'node:perf_hooks';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -25,6 +27,7 @@ import { InvalidInputError, JobRejectedError } from './errors.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import type { InferencePool, InferenceResult } from './inference/pool.ts';
 import type { Logger } from './logger.ts';
+import { withRetry } from './retry.ts';
 
 /** The job-store operations the runner uses (a narrow view, so unit tests can fake it). */
 export type RunnerJobStore = Pick<JobStore, 'claim' | 'renewLease' | 'releaseLease' | 'succeed' | 'fail'>;
@@ -68,7 +71,7 @@ export class JobRunner {
         { messageId: message.MessageId, body: message.Body?.slice(0, 200) },
         'not a job message; deleting',
       );
-      await this.#delete(receiptHandle);
+      await this.#delete(receiptHandle, d.log);
       return { outcome: 'skipped', reason: 'malformed message' };
     }
     const log = d.log.child({ jobId: parsed.jobId, key: parsed.key, messageId: message.MessageId });
@@ -76,7 +79,9 @@ export class JobRunner {
 
     let job: Job;
     try {
-      job = await d.jobs.claim(parsed.jobId, d.config.workerId, d.config.visibilityTimeoutSec * 1000);
+      job = await this.#aws('claim', log, () =>
+        d.jobs.claim(parsed.jobId, d.config.workerId, d.config.visibilityTimeoutSec * 1000),
+      );
     } catch (error) {
       return this.#notClaimed(error, parsed, receiptHandle, log);
     }
@@ -98,7 +103,9 @@ export class JobRunner {
     const timings: JobTimings = { queue: queueWait(job, claimedAt) };
     try {
       const stopped = AbortSignal.any([heartbeat.signal, release]);
-      const input = await timed(timings, 'download', () => this.#download(job));
+      const input = await timed(timings, 'download', () =>
+        this.#aws('download', log, () => this.#download(job), stopped),
+      );
       throwIfAborted(stopped);
       // Raced with the stop signal, so a shutdown past its grace period need not wait for the thread.
       const inference = await untilAborted(d.pool.run(job.task, input), stopped);
@@ -106,15 +113,19 @@ export class JobRunner {
       timings.inference = round(inference.timings.inference);
       throwIfAborted(stopped);
       const key = resultKey(job.jobId);
-      await timed(timings, 'upload', () => this.#upload(job, key, inference));
+      await timed(timings, 'upload', () =>
+        this.#aws('upload', log, () => this.#upload(job, key, inference), stopped),
+      );
       timings.total = Date.now() - claimedAt;
       heartbeat.stop();
-      const done = await d.jobs.succeed(job.jobId, d.config.workerId, {
-        resultKey: key,
-        timings,
-        executionProvider: inference.executionProvider,
-      });
-      await this.#finish(done, receiptHandle);
+      const done = await this.#aws('succeed', log, () =>
+        d.jobs.succeed(job.jobId, d.config.workerId, {
+          resultKey: key,
+          timings,
+          executionProvider: inference.executionProvider,
+        }),
+      );
+      await this.#finish(done, receiptHandle, log);
       log.info(
         { timings, executionProvider: inference.executionProvider, batchSize: inference.batchSize },
         'job succeeded',
@@ -135,17 +146,27 @@ export class JobRunner {
   ): Promise<RunOutcome> {
     if (error instanceof JobNotFoundError) {
       log.warn('job record not found; deleting its message');
-      await this.#delete(receiptHandle);
+      await this.#delete(receiptHandle, log);
       return { outcome: 'skipped', jobId: msg.jobId, reason: 'job not found' };
     }
     if (error instanceof JobStateConflictError) {
-      // Final, or RUNNING under another worker's live lease: this message is a duplicate.
-      log.info(
-        { status: error.current.status, holder: error.current.workerId },
-        'job not claimable; deleting duplicate message',
-      );
-      await this.#delete(receiptHandle);
-      return { outcome: 'skipped', jobId: msg.jobId, reason: `job is ${error.current.status}` };
+      const current = error.current;
+      if (current.status === JobStatus.Running) {
+        // Held under a live lease. This may be the only message (its worker died just before
+        // the lease would lapse), so it is hidden until the lease ends, never deleted: then
+        // either the job is final and it goes, or the lease lapsed and it is taken over.
+        const hideSec = leaseRemainingSec(current, Date.now());
+        log.info(
+          { holder: current.workerId, hideSec },
+          'job held by a live lease; hiding message until it ends',
+        );
+        await this.#changeVisibility(receiptHandle, hideSec, log);
+        return { outcome: 'skipped', jobId: msg.jobId, reason: 'job is RUNNING elsewhere' };
+      }
+      // Final, or not yet uploaded: this message is a duplicate with nothing to do.
+      log.info({ status: current.status }, 'job not claimable; deleting duplicate message');
+      await this.#delete(receiptHandle, log);
+      return { outcome: 'skipped', jobId: msg.jobId, reason: `job is ${current.status}` };
     }
     throw error;
   }
@@ -163,33 +184,35 @@ export class JobRunner {
     if (error instanceof JobStateConflictError) {
       // Canceled (or taken over) while running: the result, if any, is discarded.
       log.info({ status: error.current.status }, 'job changed under us; stopping');
-      if (isFinal(error.current.status)) await this.#delete(receiptHandle);
+      if (isFinal(error.current.status)) await this.#delete(receiptHandle, log);
       return { outcome: 'skipped', jobId: job.jobId, reason: `job became ${error.current.status}` };
     }
     if (release.aborted) {
-      await this.#release(job.jobId, receiptHandle);
+      await this.#release(job.jobId, receiptHandle, log);
       log.info('job released for another worker (shutdown)');
       return { outcome: 'released', jobId: job.jobId };
     }
     if (error instanceof InvalidInputError || error instanceof JobRejectedError) {
-      const failed = await this.#fail(job, error.message, error.code, timings);
-      await this.#finish(failed, receiptHandle);
+      const failed = await this.#fail(job, error.message, error.code, timings, log);
+      await this.#finish(failed, receiptHandle, log);
       log.warn({ errorCode: error.code, error: error.message }, 'job failed: bad input');
       return { outcome: 'failed', job: failed };
     }
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
     if (receiveCount >= d.config.maxReceiveCount) {
       const reason = `Processing failed ${receiveCount} times; last error: ${(error as Error).message}`;
-      const failed = await this.#fail(job, reason, 'RETRIES_EXHAUSTED', timings);
-      await this.notifyWebhook(failed);
+      const failed = await this.#fail(job, reason, 'RETRIES_EXHAUSTED', timings, log);
+      await this.notifyWebhook(failed, log);
       // The message is left to reappear once more, when SQS moves it to the dead-letter queue.
-      await this.#changeVisibility(receiptHandle, 0);
+      await this.#changeVisibility(receiptHandle, 0, log);
       log.error({ err: error, receiveCount }, 'job failed: retries exhausted; message goes to the DLQ');
       return { outcome: 'failed', job: failed };
     }
     const delaySec = backoffSec(receiveCount);
-    await d.jobs.releaseLease(job.jobId, d.config.workerId).catch(() => {});
-    await this.#changeVisibility(receiptHandle, delaySec);
+    await this.#aws('release lease', log, () => d.jobs.releaseLease(job.jobId, d.config.workerId)).catch(
+      () => {},
+    );
+    await this.#changeVisibility(receiptHandle, delaySec, log);
     log.warn({ err: error, receiveCount, delaySec }, 'transient failure; retrying later');
     return { outcome: 'retry', jobId: job.jobId, error, delaySec };
   }
@@ -231,45 +254,67 @@ export class JobRunner {
     );
   }
 
-  #fail(job: Job, error: string, errorCode: string, timings: JobTimings): Promise<Job> {
-    return this.#d.jobs.fail(job.jobId, { error, errorCode, timings }, this.#d.config.workerId);
+  #fail(job: Job, error: string, errorCode: string, timings: JobTimings, log: Logger): Promise<Job> {
+    return this.#aws('fail', log, () =>
+      this.#d.jobs.fail(job.jobId, { error, errorCode, timings }, this.#d.config.workerId),
+    );
   }
 
   /** After a final state: the webhook is queued before the message goes, so neither is lost. */
-  async #finish(job: Job, receiptHandle: string): Promise<void> {
-    await this.notifyWebhook(job);
-    await this.#delete(receiptHandle);
+  async #finish(job: Job, receiptHandle: string, log: Logger): Promise<void> {
+    await this.notifyWebhook(job, log);
+    await this.#delete(receiptHandle, log);
   }
 
   /** Queues the job's webhook, if it has one and webhooks are wired. */
-  async notifyWebhook(job: Job): Promise<void> {
-    if (job.webhookUrl && this.#d.webhookQueueUrl) {
-      await enqueueWebhook({ sqs: this.#d.sqs, queueUrl: this.#d.webhookQueueUrl }, job);
+  async notifyWebhook(job: Job, log: Logger = this.#d.log): Promise<void> {
+    const queueUrl = this.#d.webhookQueueUrl;
+    if (job.webhookUrl && queueUrl) {
+      await this.#aws('webhook enqueue', log, () => enqueueWebhook({ sqs: this.#d.sqs, queueUrl }, job));
     }
   }
 
-  async #release(jobId: string, receiptHandle: string): Promise<void> {
+  async #release(jobId: string, receiptHandle: string, log: Logger): Promise<void> {
     await Promise.allSettled([
-      this.#d.jobs.releaseLease(jobId, this.#d.config.workerId),
-      this.#changeVisibility(receiptHandle, 0),
+      this.#aws('release lease', log, () => this.#d.jobs.releaseLease(jobId, this.#d.config.workerId)),
+      this.#changeVisibility(receiptHandle, 0, log),
     ]);
   }
 
-  #delete(receiptHandle: string): Promise<unknown> {
-    return this.#d.sqs.send(
-      new DeleteMessageCommand({ QueueUrl: this.#d.queueUrl, ReceiptHandle: receiptHandle }),
+  #delete(receiptHandle: string, log: Logger): Promise<unknown> {
+    return this.#aws('delete message', log, () =>
+      this.#d.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: this.#d.queueUrl, ReceiptHandle: receiptHandle }),
+      ),
     );
   }
 
-  #changeVisibility(receiptHandle: string, seconds: number): Promise<unknown> {
-    return this.#d.sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: this.#d.queueUrl,
-        ReceiptHandle: receiptHandle,
-        VisibilityTimeout: seconds,
-      }),
+  #changeVisibility(receiptHandle: string, seconds: number, log: Logger): Promise<unknown> {
+    return this.#aws('change visibility', log, () =>
+      this.#d.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: this.#d.queueUrl,
+          ReceiptHandle: receiptHandle,
+          VisibilityTimeout: seconds,
+        }),
+      ),
     );
   }
+
+  /** One AWS call, retried through an outage (see retry.ts); `signal` gives up early. */
+  #aws<T>(what: string, log: Logger, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return withRetry(fn, {
+      maxElapsedMs: this.#d.config.awsRetryMs,
+      ...(signal ? { signal } : {}),
+      onRetry: (error, attempt, delayMs) =>
+        log.warn({ err: error, attempt, delayMs }, `${what} failed; retrying`),
+    });
+  }
+}
+
+/** Whole seconds until the job's lease ends (at least 1, at most SQS's 12 h), plus 1 for clock skew. */
+export function leaseRemainingSec(job: Job, nowMs: number): number {
+  return Math.min(43_200, Math.max(1, Math.ceil(((job.leaseExpiresAt ?? 0) - nowMs) / 1000) + 1));
 }
 
 /** Exponential backoff for transient failures: 10 s, 20 s, 40 s ... capped at 5 minutes. */

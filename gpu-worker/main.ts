@@ -11,6 +11,7 @@ import { resourcesFromEnv } from '../core/resources.ts';
 import { workerConfigFromEnv } from './config.ts';
 import { Consumer } from './consumer.ts';
 import { startDeadLetterSweeper } from './dead-letters.ts';
+import { DependencyHealth } from './dependency-health.ts';
 import { startHealthServer } from './health.ts';
 import { InferencePool } from './inference/pool.ts';
 import { JobRunner } from './job-runner.ts';
@@ -34,6 +35,13 @@ async function main(): Promise<void> {
   const resources = resourcesFromEnv();
   const log = createLogger(config.logLevel);
   const aws = createAwsClients();
+  const dependencies = new DependencyHealth();
+  dependencies.watch('sqs', aws.sqs);
+  dependencies.watch('dynamodb', aws.dynamo);
+  dependencies.watch('s3', aws.s3);
+  // Last resort: a rejection nothing awaited is logged, not allowed to end the process (Node's
+  // default), so one missed catch around a dependency cannot take down every job in flight.
+  process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
 
   const pool = new InferencePool({
     threads: config.inferenceThreads,
@@ -90,8 +98,9 @@ async function main(): Promise<void> {
       ready: () => {
         const queueReachable = Date.now() - lastPoll < pollStaleMs;
         return {
-          ready: queueReachable && !consumer.stopping,
+          ready: queueReachable && dependencies.allUp && !consumer.stopping,
           details: {
+            dependencies: dependencies.snapshot(),
             workerId: config.workerId,
             tasks: info.tasks,
             executionProvider: info.executionProvider,
