@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type Job, JobStatus } from '../../core/job.ts';
 import { deriveJobId } from '../../core/keys.ts';
 import { parseJobMessage } from '../../core/queue-message.ts';
+import { ingestObject } from '../../functions/ingest/ingest-object.ts';
 import { createTestStack, eventually, type TestStack } from '../support/local-stack.ts';
 
 let stack: TestStack;
@@ -130,6 +131,22 @@ describe('ingest (emulator)', () => {
     expect(await drainQueue()).toHaveLength(1);
   });
 
+  it('sends one message for 100 concurrent duplicates of one event (the send is claimed first)', async () => {
+    // Outside uploads/, so no notification races the duplicates: all 100 start from nothing.
+    const object = await put('incoming/burst.png', 'burst');
+    await drainQueue();
+    const deps = { ...stack.aws, jobs: stack.jobs, queueUrl: stack.outputs.queueUrl };
+    const stored = { key: 'uploads/burst.png', etag: object.etag, size: 5, metadata: {} };
+    const outcomes = await Promise.all(
+      Array.from({ length: 100 }, () => ingestObject(deps, stack.outputs.bucket, stored)),
+    );
+    expect(outcomes.filter((o) => o.outcome === 'enqueued')).toHaveLength(1);
+    expect(new Set(outcomes.map((o) => o.job.jobId)).size).toBe(1);
+    const messages = await drainQueue();
+    expect(messages).toHaveLength(1);
+    expect((await stack.jobs.get(jobFor(stored)))?.messageId).toBe(messages[0]?.MessageId);
+  });
+
   it('sends the missing message when a retry finds a job that a crash left un-enqueued', async () => {
     // Upload outside uploads/ so no notification fires, then create the record as a crashed
     // first attempt would have: written, but never enqueued.
@@ -139,12 +156,12 @@ describe('ingest (emulator)', () => {
     const jobId = jobFor({ key, etag: object.etag });
     await waitForJob(jobId);
     await drainQueue();
-    // Simulate the crash: forget the message id, as if the send never happened.
+    // Simulate the crash: forget the message id and the send claim, as if the send never happened.
     await stack.aws.dynamo.send(
       new (await import('@aws-sdk/lib-dynamodb')).UpdateCommand({
         TableName: stack.outputs.table,
         Key: { jobId },
-        UpdateExpression: 'REMOVE messageId',
+        UpdateExpression: 'REMOVE messageId, sendClaimId, sendClaimedAt',
       }),
     );
     await invokeIngest(s3Event(key, object.etag));
