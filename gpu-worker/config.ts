@@ -5,7 +5,7 @@
  */
 import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
-import { JOB, QUEUE } from '../core/config.ts';
+import { JOB, QUEUE, RECONCILE } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 
 const MiB = 1024 * 1024;
@@ -79,6 +79,18 @@ const WorkerEnvSchema = z.object({
    * @default 120
    */
   FERRY_AWS_RETRY_SEC: z.coerce.number().min(0).max(3600).default(120),
+  /** How often the reconciler sweep runs, in seconds (0 = never; the scheduled function still does). @default RECONCILE.everySec (60) */
+  FERRY_RECONCILE_SEC: z.coerce.number().min(0).max(3600).default(RECONCILE.everySec),
+  /** A job QUEUED longer than this ends FAILED `EXPIRED` without running, in seconds. @default JOB.queueTtlSec (24 h) */
+  FERRY_QUEUE_TTL_SEC: z.coerce.number().min(1).default(JOB.queueTtlSec),
+  /** A RUNNING job whose lease lapsed this long ago gets a new message, in seconds. @default RECONCILE.orphanAfterSec */
+  FERRY_ORPHAN_AFTER_SEC: z.coerce.number().min(0).default(RECONCILE.orphanAfterSec),
+  /** A claim to send a message older than this is taken over, in seconds. @default RECONCILE.sendClaimStaleSec */
+  FERRY_SEND_CLAIM_STALE_SEC: z.coerce.number().min(0).default(RECONCILE.sendClaimStaleSec),
+  /** Run-time deadline of a job that names none and whose task sets none, in seconds. @default JOB.defaultTimeoutSec (15 min) */
+  FERRY_JOB_TIMEOUT_SEC: z.coerce.number().min(0.1).default(JOB.defaultTimeoutSec),
+  /** Longest run-time deadline a job or task may ask for, in seconds. @default JOB.maxTimeoutSec (6 h) */
+  FERRY_MAX_JOB_TIMEOUT_SEC: z.coerce.number().min(0.1).default(JOB.maxTimeoutSec),
   /** On SIGTERM, how long in-flight jobs may finish before they are released, in seconds. @default 30 */
   FERRY_SHUTDOWN_GRACE_SEC: z.coerce.number().min(0).max(3600).default(30),
   /** Port of the health and metrics endpoint (0 = any free port). @default 9400 */
@@ -109,6 +121,13 @@ export interface WorkerConfig {
   shutdownGraceMs: number;
   awsRetryMs: number;
   dlqSweepMs: number;
+  /** 0 = no sweep in this worker. */
+  reconcileMs: number;
+  queueTtlSec: number;
+  orphanAfterSec: number;
+  sendClaimStaleSec: number;
+  defaultJobTimeoutSec: number;
+  maxJobTimeoutSec: number;
   healthPort: number;
   taskModules: string[];
   taskProtection: boolean;
@@ -141,6 +160,12 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
     shutdownGraceMs: e.FERRY_SHUTDOWN_GRACE_SEC * 1000,
     awsRetryMs: e.FERRY_AWS_RETRY_SEC * 1000,
     dlqSweepMs: e.FERRY_DLQ_SWEEP_SEC * 1000,
+    reconcileMs: e.FERRY_RECONCILE_SEC * 1000,
+    queueTtlSec: e.FERRY_QUEUE_TTL_SEC,
+    orphanAfterSec: e.FERRY_ORPHAN_AFTER_SEC,
+    sendClaimStaleSec: e.FERRY_SEND_CLAIM_STALE_SEC,
+    defaultJobTimeoutSec: e.FERRY_JOB_TIMEOUT_SEC,
+    maxJobTimeoutSec: e.FERRY_MAX_JOB_TIMEOUT_SEC,
     healthPort: e.FERRY_HEALTH_PORT,
     taskModules: e.FERRY_TASK_MODULES,
     taskProtection: e.FERRY_TASK_PROTECTION,

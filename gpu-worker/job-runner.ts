@@ -23,6 +23,7 @@ import { resultKey } from '../core/keys.ts';
 import { type JobMessage, parseJobMessage } from '../core/queue-message.ts';
 import { enqueueWebhook } from '../core/webhooks.ts';
 import type { WorkerConfig } from './config.ts';
+import { deadlineSecFor, queueExpired, startDeadline } from './deadline.ts';
 import { InvalidInputError, JobRejectedError } from './errors.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import type { InferencePool, InferenceResult } from './inference/pool.ts';
@@ -36,7 +37,7 @@ export interface RunnerDeps {
   s3: S3Client;
   sqs: SQSClient;
   jobs: RunnerJobStore;
-  pool: Pick<InferencePool, 'run'>;
+  pool: Pick<InferencePool, 'run'> & Partial<Pick<InferencePool, 'timeoutSecOf'>>;
   queueUrl: string;
   webhookQueueUrl?: string;
   config: WorkerConfig;
@@ -86,6 +87,20 @@ export class JobRunner {
       return this.#notClaimed(error, parsed, receiptHandle, log);
     }
     log.info({ attempt: job.attempts }, 'job claimed');
+    if (queueExpired(job, claimedAt, d.config.queueTtlSec)) {
+      const failed = await this.#fail(
+        job,
+        `The job waited in the queue for over ${d.config.queueTtlSec} s without running, so it was given up; upload it again to retry.`,
+        'EXPIRED',
+        { queue: queueWait(job, claimedAt) },
+        log,
+      );
+      await this.#finish(failed, receiptHandle, log);
+      log.warn('job failed: expired in the queue');
+      return { outcome: 'failed', job: failed };
+    }
+    const deadlineSec = deadlineSecFor(job, d.pool.timeoutSecOf?.(job.task), d.config);
+    const deadline = startDeadline(deadlineSec);
 
     const heartbeat = startHeartbeat(
       {
@@ -102,13 +117,13 @@ export class JobRunner {
     );
     const timings: JobTimings = { queue: queueWait(job, claimedAt) };
     try {
-      const stopped = AbortSignal.any([heartbeat.signal, release]);
+      const stopped = AbortSignal.any([heartbeat.signal, release, deadline.signal]);
       const input = await timed(timings, 'download', () =>
         this.#aws('download', log, () => this.#download(job), stopped),
       );
       throwIfAborted(stopped);
       // Raced with the stop signal, so a shutdown past its grace period need not wait for the thread.
-      const inference = await untilAborted(d.pool.run(job.task, input), stopped);
+      const inference = await untilAborted(d.pool.run(job.task, input, stopped), stopped);
       timings.preprocess = round(inference.timings.preprocess);
       timings.inference = round(inference.timings.inference);
       throwIfAborted(stopped);
@@ -118,6 +133,7 @@ export class JobRunner {
       );
       timings.total = Date.now() - claimedAt;
       heartbeat.stop();
+      deadline.clear();
       const done = await this.#aws('succeed', log, () =>
         d.jobs.succeed(job.jobId, d.config.workerId, {
           resultKey: key,
@@ -133,8 +149,15 @@ export class JobRunner {
       return { outcome: 'succeeded', job: done, inference };
     } catch (error) {
       heartbeat.stop();
+      deadline.clear();
       timings.total = Date.now() - claimedAt;
-      return this.#handleFailure(error, job, message, timings, release, log);
+      // Whatever a stage threw once the deadline passed (e.g. a download retry given up), the
+      // job ends for its deadline.
+      const cause = deadline.signal.aborted && !release.aborted ? deadline.signal.reason : error;
+      if (cause !== error || (error instanceof JobRejectedError && error.code === 'TIMED_OUT')) {
+        log.warn({ deadlineSec }, 'job past its deadline; failing it');
+      }
+      return this.#handleFailure(cause, job, message, timings, release, log);
     }
   }
 

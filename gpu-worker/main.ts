@@ -5,6 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createAwsClients } from '../core/aws.ts';
+import { RECONCILE } from '../core/config.ts';
 import { FerryError } from '../core/errors.ts';
 import { JobStore } from '../core/job-store.ts';
 import { resourcesFromEnv } from '../core/resources.ts';
@@ -17,6 +18,7 @@ import { InferencePool } from './inference/pool.ts';
 import { JobRunner } from './job-runner.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
+import { startReconciler } from './reconciler.ts';
 import { TaskProtection } from './task-protection.ts';
 
 /** Set once the worker is running; until then a signal just ends the process (nothing is held). */
@@ -127,6 +129,23 @@ async function main(): Promise<void> {
         onFailed: (job) => runner.notifyWebhook(job),
       })
     : undefined;
+  const reconciler =
+    config.reconcileMs > 0
+      ? startReconciler({
+          sqs: aws.sqs,
+          queueUrl: resources.queueUrl,
+          jobs,
+          onFailed: (job) => runner.notifyWebhook(job),
+          options: {
+            queueTtlSec: config.queueTtlSec,
+            sendClaimStaleSec: config.sendClaimStaleSec,
+            orphanAfterSec: config.orphanAfterSec,
+            maxJobsPerRun: RECONCILE.maxJobsPerRun,
+          },
+          intervalMs: config.reconcileMs,
+          log,
+        })
+      : undefined;
   let stopping = false;
   shutdown = async (signal: string) => {
     if (stopping) {
@@ -136,6 +155,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal, inFlight: consumer.inFlight }, 'shutting down');
     sweeper?.stop();
+    reconciler?.stop();
     await consumer.stop();
     protection.update(0);
     await pool.close();

@@ -39,6 +39,8 @@ export interface JobView {
   resultKey?: string;
   result?: ResultView;
   webhookUrl?: string;
+  /** Run-time deadline asked for, in seconds. */
+  timeoutSec?: number;
   /** Outcome of the latest webhook delivery attempt. */
   webhook?: WebhookDelivery;
   metadata?: Record<string, string>;
@@ -63,6 +65,7 @@ const PUBLIC_FIELDS = [
   'executionProvider',
   'resultKey',
   'webhookUrl',
+  'timeoutSec',
   'webhook',
   'metadata',
 ] as const satisfies readonly (keyof Job & keyof JobView)[];

@@ -72,6 +72,7 @@ export async function createUpload(deps: ApiDeps, request: CreateUploadRequest):
     key,
     contentType,
     ...(webhookUrl ? { webhookUrl } : {}),
+    ...(request.timeoutSec ? { timeoutSec: request.timeoutSec } : {}),
     ...(request.metadata ? { metadata: request.metadata } : {}),
   });
   return { jobId, status: JobStatus.AwaitingUpload, task: request.task, key, upload, expiresAt };

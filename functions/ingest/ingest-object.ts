@@ -65,6 +65,15 @@ export async function ingestObject(
 /** Metadata a direct upload may carry to pick its task, e.g. `aws s3 cp --metadata ferry-task=ocr`. */
 export const TASK_METADATA = 'ferry-task';
 
+/** Metadata a direct upload may carry to set its run-time deadline in seconds, e.g. `ferry-timeout=120`. */
+export const TIMEOUT_METADATA = 'ferry-timeout';
+
+/** A positive number of seconds, or none (the task's or worker's default applies). */
+function timeoutFor(object: StoredObject): number | undefined {
+  const sec = Number(object.metadata[TIMEOUT_METADATA]);
+  return Number.isFinite(sec) && sec > 0 ? sec : undefined;
+}
+
 /** An unknown name still makes a job, so the user sees it fail with a reason, not silence. */
 function taskFor(object: StoredObject): string {
   return object.metadata[TASK_METADATA]?.trim().slice(0, 64) || DEFAULT_TASK;
@@ -89,6 +98,7 @@ async function recordQueuedJob(jobs: JobStore, bucket: string, object: StoredObj
       }
     }
   }
+  const timeoutSec = timeoutFor(object);
   const { job } = await jobs.create({
     jobId: deriveJobId({
       bucket,
@@ -103,6 +113,7 @@ async function recordQueuedJob(jobs: JobStore, bucket: string, object: StoredObj
     size: object.size,
     etag: object.etag,
     ...(object.contentType ? { contentType: object.contentType } : {}),
+    ...(timeoutSec ? { timeoutSec } : {}),
   });
   return job;
 }

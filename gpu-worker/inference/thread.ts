@@ -24,12 +24,16 @@ const post = (message: FromThread) => port.postMessage(message);
 async function start(init: ThreadInit): Promise<Map<string, LoadedTask>> {
   const runtime = createSessionRuntime(init.executionProviders, init.intraOpThreads);
   const definitions = await loadTaskDefinitions(init.taskModules);
+  const taskTimeoutsSec = Object.fromEntries(
+    [...definitions].flatMap(([name, d]) => (d.timeoutSec ? [[name, d.timeoutSec]] : [])),
+  );
   const loaded = new Map<string, LoadedTask>();
   for (const [name, definition] of definitions) loaded.set(name, await definition.load(runtime));
   const choice = runtime.choice;
   post({
     type: 'ready',
     tasks: [...loaded.keys()],
+    taskTimeoutsSec,
     executionProvider: runtime.executionProvider,
     ...(choice?.fallbackFrom
       ? { fallbackFrom: choice.fallbackFrom, fallbackReason: choice.fallbackReason }

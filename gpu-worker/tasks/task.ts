@@ -48,6 +48,11 @@ export interface LoadedTask<Prepared = unknown, Output = unknown, Result = unkno
 export interface TaskDefinition<Prepared = unknown, Output = unknown, Result = unknown> {
   /** The name jobs use to ask for this task, e.g. "ocr". Lowercase letters, digits and dashes. */
   name: string;
+  /**
+   * Run-time deadline of this task's jobs when a job names none, in seconds; capped by the
+   * worker's FERRY_MAX_JOB_TIMEOUT_SEC. @default the worker's FERRY_JOB_TIMEOUT_SEC
+   */
+  timeoutSec?: number;
   load(runtime: TaskRuntime): Promise<LoadedTask<Prepared, Output, Result>>;
 }
 
