@@ -97,6 +97,11 @@ const WorkerEnvSchema = z.object({
   FERRY_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).default(9400),
   /** Extra task modules (paths or package names), each default-exporting a TaskDefinition. */
   FERRY_TASK_MODULES: list.default([]),
+  /**
+   * Built-in tasks to load (empty = none, e.g. a worker for your own tasks only, which then
+   * loads no OCR models). @default every built-in task
+   */
+  FERRY_BUILT_IN_TASKS: list.optional(),
   /** Turn ECS task scale-in protection on while jobs are held (when ECS_AGENT_URI is set). @default true */
   FERRY_TASK_PROTECTION: bool.default(true),
   FERRY_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
@@ -130,6 +135,8 @@ export interface WorkerConfig {
   maxJobTimeoutSec: number;
   healthPort: number;
   taskModules: string[];
+  /** undefined = every built-in task. */
+  builtInTasks?: string[];
   taskProtection: boolean;
   logLevel: string;
 }
@@ -168,6 +175,7 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
     maxJobTimeoutSec: e.FERRY_MAX_JOB_TIMEOUT_SEC,
     healthPort: e.FERRY_HEALTH_PORT,
     taskModules: e.FERRY_TASK_MODULES,
+    ...(e.FERRY_BUILT_IN_TASKS ? { builtInTasks: e.FERRY_BUILT_IN_TASKS } : {}),
     taskProtection: e.FERRY_TASK_PROTECTION,
     logLevel: e.FERRY_LOG_LEVEL,
   };

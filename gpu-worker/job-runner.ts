@@ -28,7 +28,7 @@ import { InvalidInputError, JobRejectedError } from './errors.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import type { InferencePool, InferenceResult } from './inference/pool.ts';
 import type { Logger } from './logger.ts';
-import { withRetry } from './retry.ts';
+import { sleep, withRetry } from './retry.ts';
 
 /** The job-store operations the runner uses (a narrow view, so unit tests can fake it). */
 export type RunnerJobStore = Pick<JobStore, 'claim' | 'renewLease' | 'releaseLease' | 'succeed' | 'fail'>;
@@ -80,9 +80,7 @@ export class JobRunner {
 
     let job: Job;
     try {
-      job = await this.#aws('claim', log, () =>
-        d.jobs.claim(parsed.jobId, d.config.workerId, d.config.visibilityTimeoutSec * 1000),
-      );
+      job = await this.#claim(parsed.jobId, log);
     } catch (error) {
       return this.#notClaimed(error, parsed, receiptHandle, log);
     }
@@ -158,6 +156,28 @@ export class JobRunner {
         log.warn({ deadlineSec }, 'job past its deadline; failing it');
       }
       return this.#handleFailure(cause, job, message, timings, release, log);
+    }
+  }
+
+  /**
+   * Claims the job. A lease that runs out within moments is waited out and the claim tried again:
+   * that is a worker that died just before its lease ended, whose message came back first (the
+   * visibility runs from the receive, the lease from the claim). Hiding the message instead would
+   * cost a receive toward the dead-letter queue's count for each such crash.
+   */
+  async #claim(jobId: string, log: Logger): Promise<Job> {
+    const { config, jobs } = this.#d;
+    const claim = () =>
+      this.#aws('claim', log, () => jobs.claim(jobId, config.workerId, config.visibilityTimeoutSec * 1000));
+    try {
+      return await claim();
+    } catch (error) {
+      const waitMs = error instanceof JobStateConflictError ? leaseEndsInMs(error.current) : undefined;
+      const shortWaitMs = Math.min(5000, (config.visibilityTimeoutSec * 1000 - config.heartbeatMs) / 2);
+      if (waitMs === undefined || waitMs > shortWaitMs) throw error;
+      log.info({ waitMs }, 'lease of a job about to lapse; waiting it out');
+      await sleep(waitMs + 50);
+      return claim();
     }
   }
 
@@ -333,6 +353,11 @@ export class JobRunner {
         log.warn({ err: error, attempt, delayMs }, `${what} failed; retrying`),
     });
   }
+}
+
+/** Milliseconds until a RUNNING job's lease ends (0 if it has); undefined for other states. */
+function leaseEndsInMs(job: Job): number | undefined {
+  return job.status === JobStatus.Running ? Math.max(0, (job.leaseExpiresAt ?? 0) - Date.now()) : undefined;
 }
 
 /** Whole seconds until the job's lease ends (at least 1, at most SQS's 12 h), plus 1 for clock skew. */

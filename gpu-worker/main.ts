@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     intraOpThreads: config.intraOpThreads,
     executionProviders: config.executionProviders,
     taskModules: config.taskModules,
+    ...(config.builtInTasks ? { builtInTasks: config.builtInTasks } : {}),
     maxBatchSize: config.maxBatchSize,
     maxBatchWaitMs: config.maxBatchWaitMs,
     limits: { maxInputBytes: config.maxInputBytes, maxInputPixels: config.maxInputPixels },

@@ -6,6 +6,8 @@
 /** Given to each inference thread at start. */
 export interface ThreadInit {
   taskModules: string[];
+  /** Built-in tasks to load; undefined = all. */
+  builtInTasks?: string[];
   executionProviders: string[];
   intraOpThreads: number;
 }

@@ -23,7 +23,7 @@ const post = (message: FromThread) => port.postMessage(message);
 
 async function start(init: ThreadInit): Promise<Map<string, LoadedTask>> {
   const runtime = createSessionRuntime(init.executionProviders, init.intraOpThreads);
-  const definitions = await loadTaskDefinitions(init.taskModules);
+  const definitions = await loadTaskDefinitions(init.taskModules, init.builtInTasks);
   const taskTimeoutsSec = Object.fromEntries(
     [...definitions].flatMap(([name, d]) => (d.timeoutSec ? [[name, d.timeoutSec]] : [])),
   );

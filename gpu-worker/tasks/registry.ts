@@ -14,7 +14,11 @@ const TASK_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 /** Statically imported so a bundled worker carries them. */
 export const BUILT_IN_TASKS: readonly TaskDefinition[] = [ocr as TaskDefinition];
 
-export async function loadTaskDefinitions(modules: string[]): Promise<Map<string, TaskDefinition>> {
+/** `builtIns` names the built-in tasks to load (undefined = all of them). */
+export async function loadTaskDefinitions(
+  modules: string[],
+  builtIns?: readonly string[],
+): Promise<Map<string, TaskDefinition>> {
   const tasks = new Map<string, TaskDefinition>();
   const add = (task: TaskDefinition, from: string) => {
     if (!task || typeof task.load !== 'function' || typeof task.name !== 'string') {
@@ -25,7 +29,9 @@ export async function loadTaskDefinitions(modules: string[]): Promise<Map<string
     if (tasks.has(task.name)) throw new Error(`${from}: task "${task.name}" is already registered`);
     tasks.set(task.name, task);
   };
-  for (const task of BUILT_IN_TASKS) add(task, 'built-in');
+  for (const task of BUILT_IN_TASKS) {
+    if (!builtIns || builtIns.includes(task.name)) add(task, 'built-in');
+  }
   for (const specifier of modules) {
     // A file that exists (relative to the working directory) wins over a package of that name.
     const file = path.resolve(specifier);
