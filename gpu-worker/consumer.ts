@@ -41,6 +41,8 @@ export interface ConsumerOptions {
   shutdownGraceMs: number;
   /** Awaited before each receive (e.g. to turn on task scale-in protection first). */
   beforeReceive?(): Promise<void>;
+  /** Awaited after each receive, before its messages start (`held`: jobs in flight before them). */
+  afterReceive?(received: number, held: number): Promise<void>;
   /** Longest wait between failed receives, in ms. @default 5000 */
   maxReceiveBackoffMs?: number;
 }
@@ -120,6 +122,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         break;
       }
       this.emit('polled', messages.length);
+      try {
+        await this.#o.afterReceive?.(messages.length, this.#inFlight.size);
+      } catch (error) {
+        this.#o.log.warn({ err: error }, 'afterReceive hook failed');
+      }
       for (const message of messages) this.#track(message);
     }
   }

@@ -75,6 +75,10 @@ async function main(): Promise<void> {
     config,
     log,
   });
+  const protection = new TaskProtection({
+    agentUri: config.taskProtection ? process.env.ECS_AGENT_URI : undefined,
+    log,
+  });
   const consumer = new Consumer({
     sqs: aws.sqs,
     queueUrl: resources.queueUrl,
@@ -84,11 +88,10 @@ async function main(): Promise<void> {
     receiveWaitSec: config.receiveWaitSec,
     visibilityTimeoutSec: config.visibilityTimeoutSec,
     shutdownGraceMs: config.shutdownGraceMs,
+    beforeReceive: () => protection.beforeReceive(),
+    afterReceive: (received, held) => protection.afterReceive(received, held),
   });
 
-  const protection = new TaskProtection(config.taskProtection ? process.env.ECS_AGENT_URI : undefined, log);
-  consumer.on('jobStarted', (n) => protection.update(n));
-  consumer.on('jobEnded', (_, n) => protection.update(n));
   let lastPoll = Date.now();
   consumer.on('polled', () => {
     lastPoll = Date.now();
@@ -158,7 +161,7 @@ async function main(): Promise<void> {
     sweeper?.stop();
     reconciler?.stop();
     await consumer.stop();
-    protection.update(0);
+    await protection.release();
     await pool.close();
     server.close();
     log.info('stopped');
