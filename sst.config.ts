@@ -30,6 +30,7 @@ export default $config({
     const { createGpuFleet } = await import('./infra/gpu-fleet.ts');
     const { createScaling } = await import('./infra/scaling.ts');
     const { createAlarms } = await import('./infra/alarms.ts');
+    const { createReconciler } = await import('./infra/reconciler.ts');
 
     const options = resolveOptions($app.stage);
     const { functions } = options;
@@ -40,6 +41,7 @@ export default $config({
     const ingest = createIngest({ storage, queues, functions, options: options.ingest });
     const { api } = createApi({ storage, queues, secrets, functions, options: options.api });
     createWebhooks({ storage, queues, secrets, functions, options: options.webhooks });
+    createReconciler({ storage, queues, functions });
 
     const network = createNetwork(options.network);
     const fleet = createGpuFleet({ network, storage, queues, options: options.gpuFleet });

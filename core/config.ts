@@ -87,6 +87,7 @@ export const FUNCTIONS = {
   ingest: { entry: 'functions/ingest/handler.ts', timeoutSec: 30, memoryMb: 256 },
   api: { entry: 'functions/api/handler.ts', timeoutSec: 15, memoryMb: 256 },
   webhook: { entry: 'functions/webhook/handler.ts', timeoutSec: 30, memoryMb: 256 },
+  reconciler: { entry: 'functions/reconciler/handler.ts', timeoutSec: 60, memoryMb: 256 },
 } as const;
 
 /**

@@ -113,10 +113,11 @@ describe('app', () => {
     expect(prod.output.unmockedCalls).toEqual([]);
   });
 
-  test('builds the three Lambda handlers named in core/config.ts FUNCTIONS', () => {
+  test('builds the Lambda handlers named in core/config.ts FUNCTIONS', () => {
     expect(ci.output.builds.map((b) => [b.functionID, b.handler, b.runtime])).toEqual([
       ['ApiHandler', handlerOf(FUNCTIONS.api.entry), ciOptions.functions.runtime],
       ['Ingest', handlerOf(FUNCTIONS.ingest.entry), ciOptions.functions.runtime],
+      ['ReconcilerHandler', handlerOf(FUNCTIONS.reconciler.entry), ciOptions.functions.runtime],
       ['WebhookDelivery', handlerOf(FUNCTIONS.webhook.entry), ciOptions.functions.runtime],
     ]);
   });
