@@ -27,7 +27,7 @@ interface InitializeStack {
 }
 
 /** A call still unanswered this long past its expected time counts as the endpoint hanging, in ms. */
-const HANG_AFTER_MS = 5000;
+const HANG_AFTER_MS = 3000;
 
 export class DependencyHealth {
   readonly #state = new Map<Dependency, DependencyState>();

@@ -81,9 +81,11 @@ export async function runScenario(name: ScenarioName, size: ScenarioSize): Promi
       if (name === 'endpoint-refuses') await proxy.refuse();
       else proxy.hang();
       const during = uploadJobs(stack, size.jobs - first.length, size.jobMs, 'during');
-      await sleep(Math.min(size.outageMs, 5000));
+      // Late enough in the outage that a hanging call is overdue (dependency-health.ts).
+      const probeAtMs = Math.max(0, Math.min(size.outageMs - 1000, 6000));
+      await sleep(probeAtMs);
       readyDuringOutage = await readiness(w);
-      await sleep(Math.max(0, size.outageMs - 5000));
+      await sleep(size.outageMs - probeAtMs);
       await proxy.restore();
       faultEndedAt = Date.now();
       jobIds = [...first, ...(await during)];
