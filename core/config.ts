@@ -84,7 +84,8 @@ export const WEBHOOK = {
  * provisioning and infra/.
  */
 export const FUNCTIONS = {
-  ingest: { entry: 'functions/ingest/handler.ts', timeoutSec: 30, memoryMb: 256 },
+  /** asyncRetries: Lambda's own retries of a failed S3 invocation (the maximum), before the on-failure destination. */
+  ingest: { entry: 'functions/ingest/handler.ts', timeoutSec: 30, memoryMb: 256, asyncRetries: 2 },
   api: { entry: 'functions/api/handler.ts', timeoutSec: 15, memoryMb: 256 },
   webhook: { entry: 'functions/webhook/handler.ts', timeoutSec: 30, memoryMb: 256 },
   reconciler: { entry: 'functions/reconciler/handler.ts', timeoutSec: 60, memoryMb: 256 },
@@ -122,6 +123,8 @@ export const LOCAL_RESOURCES = {
   deadLetterQueue: 'ferry-jobs-dlq',
   webhookQueue: 'ferry-webhooks',
   webhookDeadLetterQueue: 'ferry-webhooks-dlq',
+  /** S3 events the ingest function failed on after its retries (its on-failure destination). */
+  ingestFailuresQueue: 'ferry-ingest-failures',
   ingestFunction: 'ferry-ingest',
   webhookFunction: 'ferry-webhook',
 } as const;

@@ -23,9 +23,6 @@ export interface IngestInput {
   options: IngestOptions;
 }
 
-/** Lambda's own retries of a failed asynchronous (S3) invocation (the maximum). */
-const ASYNC_RETRIES = 2;
-
 export function createIngest({ storage, queues, functions, options }: IngestInput): Ingest {
   const failures = new sst.aws.Queue('IngestFailuresQueue', {
     transform: {
@@ -51,7 +48,7 @@ export function createIngest({ storage, queues, functions, options }: IngestInpu
       }).apply((arns) => scoped('Ingest', ingestStatements(arns))),
       // The handler throws when a record failed, so Lambda retries the event; records already
       // ingested are no-ops. After the retries the event goes to `failures` instead of being lost.
-      retries: ASYNC_RETRIES,
+      retries: FUNCTIONS.ingest.asyncRetries,
       transform: {
         eventInvokeConfig: { destinationConfig: { onFailure: { destination: failures.arn } } },
       },

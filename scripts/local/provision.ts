@@ -19,6 +19,7 @@ import {
   GetFunctionCommand,
   LambdaClient,
   ListEventSourceMappingsCommand,
+  PutFunctionEventInvokeConfigCommand,
   ResourceConflictException,
   ResourceNotFoundException,
   UpdateFunctionCodeCommand,
@@ -43,6 +44,7 @@ export interface LocalNames {
   deadLetterQueue: string;
   webhookQueue: string;
   webhookDeadLetterQueue: string;
+  ingestFailuresQueue: string;
   ingestFunction: string;
   webhookFunction: string;
 }
@@ -57,6 +59,8 @@ export interface LocalOutputs {
   dlqUrl: string;
   webhookQueueUrl: string;
   webhookDlqUrl: string;
+  /** S3 events ingest failed on after its retries, as on AWS (the on-failure destination). */
+  ingestFailuresQueueUrl: string;
   apiUrl?: string;
   apiKey?: string;
 }
@@ -93,7 +97,7 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
   const dynamo = new DynamoDBClient(clientConfig);
   const lambda = new LambdaClient(clientConfig);
 
-  const [jobsQueue, webhookQueue] = await Promise.all([
+  const [jobsQueue, webhookQueue, ingestFailures] = await Promise.all([
     createQueueWithDlq(
       sqs,
       names.queue,
@@ -108,6 +112,7 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
       WEBHOOK.visibilityTimeoutSec,
       WEBHOOK.maxAttempts + 2,
     ),
+    createQueue(sqs, names.ingestFailuresQueue),
     createBucket(s3, names.bucket),
     createTable(dynamo, names.table),
   ]);
@@ -120,6 +125,7 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
     dlqUrl: jobsQueue.dlqUrl,
     webhookQueueUrl: webhookQueue.url,
     webhookDlqUrl: webhookQueue.dlqUrl,
+    ingestFailuresQueueUrl: ingestFailures.url,
   };
   const environment = {
     FERRY_BUCKET: outputs.bucket,
@@ -131,6 +137,14 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
   };
 
   const ingestArn = await deployFunction(lambda, names.ingestFunction, FUNCTIONS.ingest, environment);
+  // As on AWS (infra/ingest.ts): events still failing after the retries land in a queue, not lost.
+  await lambda.send(
+    new PutFunctionEventInvokeConfigCommand({
+      FunctionName: names.ingestFunction,
+      MaximumRetryAttempts: FUNCTIONS.ingest.asyncRetries,
+      DestinationConfig: { OnFailure: { Destination: ingestFailures.arn } },
+    }),
+  );
   await lambda
     .send(
       new AddPermissionCommand({
@@ -272,6 +286,17 @@ async function createQueueWithDlq(
   );
   if (!queue.QueueUrl || !dlq.QueueUrl) throw new Error(`CreateQueue returned no URL for ${name}`);
   return { url: queue.QueueUrl, arn: await queueArn(sqs, queue.QueueUrl), dlqUrl: dlq.QueueUrl };
+}
+
+async function createQueue(sqs: SQSClient, name: string): Promise<{ url: string; arn: string }> {
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: { MessageRetentionPeriod: String(QUEUE.deadLetterRetentionSec) },
+    }),
+  );
+  if (!queue.QueueUrl) throw new Error(`CreateQueue returned no URL for ${name}`);
+  return { url: queue.QueueUrl, arn: await queueArn(sqs, queue.QueueUrl) };
 }
 
 async function queueArn(sqs: SQSClient, url: string | undefined): Promise<string> {

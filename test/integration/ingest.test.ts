@@ -3,11 +3,12 @@
  * QUEUED job with one queue message, whatever the key and however often the event arrives.
  */
 
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionEventInvokeConfigCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTIONS } from '../../core/config.ts';
 import { type Job, JobStatus } from '../../core/job.ts';
 import { deriveJobId } from '../../core/keys.ts';
 import { parseJobMessage } from '../../core/queue-message.ts';
@@ -189,6 +190,14 @@ describe('ingest (emulator)', () => {
     const messages = (await drainQueue()).map((m) => parseJobMessage(m.Body)?.jobId);
     expect(messages).toContain(jobFor(current));
     expect(messages).not.toContain(jobFor(old));
+  });
+
+  it('sends events that fail every retry to the ingest failures queue, as on AWS', async () => {
+    const config = await lambda.send(
+      new GetFunctionEventInvokeConfigCommand({ FunctionName: functionName() }),
+    );
+    expect(config.MaximumRetryAttempts).toBe(FUNCTIONS.ingest.asyncRetries);
+    expect(config.DestinationConfig?.OnFailure?.Destination).toMatch(/ferry-ingest-failures-/);
   });
 
   it('ignores other prefixes, folder placeholders and S3 test events', async () => {
