@@ -40,7 +40,7 @@ const WorkerEnvSchema = z.object({
   /**
    * Jobs held at once (claimed, downloading, waiting for or in inference, uploading). Above the
    * thread count so downloads and uploads of the next jobs overlap inference.
-   * @default 2 x threads + 2
+   * @default 2 x threads x FERRY_MAX_BATCH_SIZE + 2
    */
   FERRY_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).optional(),
   /** Largest input accepted, in bytes. @default 20 MiB */

@@ -41,8 +41,6 @@ export interface LoadedTask<Prepared = unknown, Output = unknown, Result = unkno
   infer(batch: Prepared[]): Promise<Output[]>;
   /** Turn one output into the JSON-serialisable result. */
   postprocess(output: Output, prepared: Prepared): Result;
-  /** Free sessions and buffers (called on shutdown). */
-  release?(): Promise<void>;
 }
 
 export interface TaskDefinition<Prepared = unknown, Output = unknown, Result = unknown> {
