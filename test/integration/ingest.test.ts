@@ -122,7 +122,11 @@ describe('ingest (emulator)', () => {
 
   it('yields one job and one message when the same event is delivered twice', async () => {
     const object = await put('uploads/twice.png', 'twice');
-    const job = await waitForJob(jobFor(object));
+    // Wait for the real event's ingest to finish (its message sent and recorded) first.
+    const job = await eventually(async () => {
+      const j = await stack.jobs.get(jobFor(object));
+      return j?.messageId ? j : undefined;
+    });
     await invokeIngest(s3Event(object.key, object.etag));
     await invokeIngest(s3Event(object.key, object.etag));
     expect(await stack.jobs.get(job.jobId)).toMatchObject({
