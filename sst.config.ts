@@ -32,6 +32,7 @@ export default $config({
     const { createScaling } = await import('./infra/scaling.ts');
     const { createAlarms } = await import('./infra/alarms.ts');
     const { createPush } = await import('./infra/push.ts');
+    const { createReconciler } = await import('./infra/reconciler.ts');
 
     const options = resolveOptions($app.stage);
     const { functions } = options;
@@ -44,6 +45,7 @@ export default $config({
     const { api } = createApi({ storage, clients, queues, secrets, functions, options: options.api });
     createWebhooks({ storage, queues, secrets, functions, options: options.webhooks });
     const push = createPush({ storage, clients, functions, apiUrl: api.url });
+    createReconciler({ storage, queues, functions });
 
     const network = createNetwork(options.network);
     const fleet = createGpuFleet({ network, storage, queues, options: options.gpuFleet });

@@ -11,6 +11,7 @@
  *   input, task, webhook URL and metadata, and gets one message. Safe to run again after a crash
  *   half-way: each step finds what the previous run did.
  */
+import { randomUUID } from 'node:crypto';
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -19,9 +20,10 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
+import { RECONCILE } from '../core/config.ts';
 import { JobStateConflictError } from '../core/errors.ts';
 import { isFinal, type Job, type JobAttemptRecord, JobStatus } from '../core/job.ts';
-import { sendJobMessage } from '../core/job-queue.ts';
+import { sendUnderClaim } from '../core/job-queue.ts';
 import { newJobId } from '../core/keys.ts';
 import { parseJobMessage } from '../core/queue-message.ts';
 import { CliConfigError } from './errors.ts';
@@ -248,9 +250,15 @@ export async function retry(c: OperatorClients, jobId: string): Promise<RetryRes
   });
   let retryJob = job;
   if (retryJob.status === JobStatus.Queued && !retryJob.messageId) {
-    const messageId = await sendJobMessage(c.sqs, c.resources.queueUrl, retryJob);
+    // The same send claim as ingest's: a concurrent `ferry retry` of this job sends no second message.
+    const claimId = randomUUID();
     try {
-      retryJob = await c.jobs.recordEnqueued(retryJob.jobId, messageId);
+      const claimed = await c.jobs.claimSend(retryJob.jobId, claimId, RECONCILE.sendClaimStaleSec * 1000);
+      retryJob = await sendUnderClaim(
+        { sqs: c.sqs, queueUrl: c.resources.queueUrl, jobs: c.jobs },
+        claimed,
+        claimId,
+      );
     } catch (error) {
       if (!(error instanceof JobStateConflictError)) throw error;
       retryJob = error.current;

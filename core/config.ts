@@ -31,6 +31,14 @@ export const QUEUE = {
   deadLetterRetentionSec: 14 * 24 * 3600,
 } as const;
 
+/** Network limits of every AWS SDK client (functions, worker, CLI). */
+export const AWS_CLIENT = {
+  /** Longest wait for a TCP connection, in ms. */
+  connectTimeoutMs: 3_000,
+  /** Longest silence on an open request, in ms; above the 20 s long poll, which is silent. */
+  idleTimeoutMs: (QUEUE.receiveWaitTimeSec + 10) * 1000,
+} as const;
+
 /** Jobs table (DynamoDB) schema. */
 export const TABLE = {
   partitionKey: 'jobId',
@@ -53,6 +61,12 @@ export const JOB = {
   leaseSec: QUEUE.visibilityTimeoutSec,
   /** Heartbeat period while a job runs, in seconds (a third of the lease, so two may be missed). */
   heartbeatSec: Math.floor(QUEUE.visibilityTimeoutSec / 3),
+  /** A job still QUEUED this long after it was queued ends FAILED `EXPIRED` without running, in seconds. */
+  queueTtlSec: 24 * 3600,
+  /** Run-time deadline of a job that names none and whose task sets none, in seconds. */
+  defaultTimeoutSec: 15 * 60,
+  /** Longest run-time deadline a job may ask for, in seconds (worker's FERRY_MAX_JOB_TIMEOUT_SEC). */
+  maxTimeoutSec: 6 * 3600,
 } as const;
 
 /** Lambda runtime of every function, locally (scripts/local/provision.ts) and on AWS (infra/). */
@@ -63,9 +77,33 @@ export const LAMBDA_RUNTIME: 'nodejs22.x' = 'nodejs22.x';
  * provisioning and infra/.
  */
 export const FUNCTIONS = {
-  ingest: { entry: 'functions/ingest/handler.ts', timeoutSec: 30, memoryMb: 256 },
+  /** asyncRetries: Lambda's own retries of a failed S3 invocation (the maximum), before the on-failure destination. */
+  ingest: { entry: 'functions/ingest/handler.ts', timeoutSec: 30, memoryMb: 256, asyncRetries: 2 },
   api: { entry: 'functions/api/handler.ts', timeoutSec: 15, memoryMb: 256 },
   webhook: { entry: 'functions/webhook/handler.ts', timeoutSec: 30, memoryMb: 256 },
+  reconciler: { entry: 'functions/reconciler/handler.ts', timeoutSec: 60, memoryMb: 256 },
+} as const;
+
+/**
+ * The reconciler (core/reconcile.ts): what it takes for a job to be stranded, so it re-sends the
+ * job's message or ends it. Run by the worker's sweep and by the scheduled reconciler function.
+ */
+export const RECONCILE = {
+  /** How often it runs, in seconds. */
+  everySec: 60,
+  /**
+   * A claim to send a job's message older than this was held by an invocation that is gone
+   * (the ingest function's timeout, plus a margin), in seconds.
+   */
+  sendClaimStaleSec: FUNCTIONS.ingest.timeoutSec + 5,
+  /**
+   * A RUNNING job whose lease lapsed this long ago and that nobody took over gets a new message,
+   * in seconds: past the longest transient-retry hide (5 min) plus a visibility timeout, so a
+   * job waiting out its backoff is not re-sent early.
+   */
+  orphanAfterSec: 300 + QUEUE.visibilityTimeoutSec + 60,
+  /** Most jobs of one status looked at per run (oldest pages may wait for the next run). */
+  maxJobsPerRun: 2000,
 } as const;
 
 /**
@@ -125,6 +163,8 @@ export const LOCAL_RESOURCES = {
   deadLetterQueue: 'ferry-jobs-dlq',
   webhookQueue: 'ferry-webhooks',
   webhookDeadLetterQueue: 'ferry-webhooks-dlq',
+  /** S3 events the ingest function failed on after its retries (its on-failure destination). */
+  ingestFailuresQueue: 'ferry-ingest-failures',
   ingestFunction: 'ferry-ingest',
   webhookFunction: 'ferry-webhook',
   clientsTable: 'ferry-clients',

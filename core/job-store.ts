@@ -52,6 +52,15 @@ const leaseLapsed = (nowMs: number): Condition => ({
   names: { '#status': 'status' },
   values: { ':running': JobStatus.Running, ':nowMs': nowMs },
 });
+/** Nobody holds the right to send the job's message, or the holder claimed it before `staleBeforeMs`. */
+const sendClaimFree = (staleBeforeMs: number): Condition => ({
+  expression: '(attribute_not_exists(sendClaimedAt) OR sendClaimedAt < :staleBefore)',
+  values: { ':staleBefore': staleBeforeMs },
+});
+const sendClaimHeldBy = (claimId: string): Condition => ({
+  expression: 'sendClaimId = :claim',
+  values: { ':claim': claimId },
+});
 const either = (a: Condition, b: Condition): Condition => ({
   expression: `(${a.expression} OR ${b.expression})`,
   names: { ...a.names, ...b.names },
@@ -151,14 +160,47 @@ export class JobStore {
     );
   }
 
-  /** Records the queue message that carries the job (once; a second send is a duplicate). */
-  recordEnqueued(jobId: string, messageId: string): Promise<Job> {
+  /**
+   * Takes the right to send a QUEUED job's first message: the job has none yet, and nobody holds
+   * the right, or the holder's claim is older than `staleMs` (it died). Of concurrent callers
+   * exactly one wins; the others get a JobStateConflictError.
+   */
+  claimSend(jobId: string, claimId: string, staleMs: number): Promise<Job> {
+    const now = this.#now().getTime();
     return this.#update(
       jobId,
-      { messageId },
-      [exists, { expression: 'attribute_not_exists(messageId)' }],
+      { sendClaimId: claimId, sendClaimedAt: now },
+      [
+        statusIs(JobStatus.Queued),
+        { expression: 'attribute_not_exists(messageId)' },
+        sendClaimFree(now - staleMs),
+      ],
       [JobStatus.Queued],
     );
+  }
+
+  /**
+   * Takes the right to send a new message for a RUNNING job whose lease lapsed before
+   * `lapsedBeforeMs` (its worker died and its message is gone), once per `staleMs`.
+   */
+  claimResend(jobId: string, claimId: string, lapsedBeforeMs: number, staleMs: number): Promise<Job> {
+    const now = this.#now().getTime();
+    return this.#update(
+      jobId,
+      { sendClaimId: claimId, sendClaimedAt: now },
+      [leaseLapsed(lapsedBeforeMs), sendClaimFree(now - staleMs)],
+      [JobStatus.Running],
+    );
+  }
+
+  /** Gives the right to send back after a failed send, so a retry may take it at once. */
+  releaseSendClaim(jobId: string, claimId: string): Promise<Job> {
+    return this.#update(jobId, { sendClaimedAt: 0 }, [sendClaimHeldBy(claimId)], []);
+  }
+
+  /** Records the queue message sent under the caller's send claim. */
+  recordEnqueued(jobId: string, messageId: string, claimId: string): Promise<Job> {
+    return this.#update(jobId, { messageId }, [sendClaimHeldBy(claimId)], [JobStatus.Queued]);
   }
 
   /**
@@ -248,6 +290,20 @@ export class JobStore {
       { ...failure, status: JobStatus.Failed, finishedAt: this.#now().toISOString() },
       conditions,
       workerId ? [JobStatus.Running] : [JobStatus.AwaitingUpload, JobStatus.Queued, JobStatus.Running],
+    );
+  }
+
+  /**
+   * QUEUED, or RUNNING under a lapsed lease, -> FAILED: for jobs nobody holds (a dead letter, an
+   * expired queue wait). A job whose worker still renews its lease is left alone.
+   */
+  failUnheld(jobId: string, failure: { error: string; errorCode: string }): Promise<Job> {
+    const now = this.#now();
+    return this.#update(
+      jobId,
+      { ...failure, status: JobStatus.Failed, finishedAt: now.toISOString() },
+      [either(statusIs(JobStatus.Queued), leaseLapsed(now.getTime()))],
+      [JobStatus.Queued, JobStatus.Running],
     );
   }
 

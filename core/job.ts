@@ -79,6 +79,11 @@ export interface Job {
   multipartUploadId?: string;
   /** SQS message id of the job's queue message, once sent (ingest's idempotency marker). */
   messageId?: string;
+  /** Who holds the right to send the job's message (a random id), and since when (epoch ms). */
+  sendClaimId?: string;
+  sendClaimedAt?: number;
+  /** Run-time deadline asked for (API `timeoutSec`, `ferry-timeout` metadata), in seconds. */
+  timeoutSec?: number;
   /** How many times a worker has claimed the job. */
   attempts: number;
   /** The worker holding the job while RUNNING. */

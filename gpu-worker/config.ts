@@ -6,7 +6,7 @@
  */
 import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
-import { JOB, QUEUE } from '../core/config.ts';
+import { JOB, QUEUE, RECONCILE } from '../core/config.ts';
 import { envBool, envEnum, envInt, envList, envNumber, readEnv } from '../core/env.ts';
 import { ConfigError } from '../core/errors.ts';
 
@@ -35,7 +35,7 @@ const WorkerEnvSchema = z.object({
   /**
    * Jobs held at once (claimed, downloading, waiting for or in inference, uploading). Above the
    * thread count so downloads and uploads of the next jobs overlap inference.
-   * @default 2 x threads + 2
+   * @default 2 x threads x FERRY_MAX_BATCH_SIZE + 2
    */
   FERRY_MAX_IN_FLIGHT: envInt(1, 1000, 'jobs').optional(),
   /** Largest input accepted, in bytes. @default 20 MiB */
@@ -59,16 +59,39 @@ const WorkerEnvSchema = z.object({
   FERRY_MAX_RECEIVE_COUNT: envInt(1, 1000, 'receives').default(QUEUE.maxReceiveCount),
   /** How often the dead-letter queue is checked for jobs to mark FAILED, in seconds. @default 60 */
   FERRY_DLQ_SWEEP_SEC: envNumber(0.2, 3600, 'seconds').default(60),
+  /**
+   * How long one AWS call is retried (capped, jittered backoff) before the job's own retry path
+   * takes over, in seconds: rides out an endpoint outage without failing or re-running jobs.
+   * @default 120
+   */
+  FERRY_AWS_RETRY_SEC: envNumber(0, 3600, 'seconds').default(120),
+  /** How often the reconciler sweep runs, in seconds (0 = never; the scheduled function still does). @default RECONCILE.everySec (60) */
+  FERRY_RECONCILE_SEC: envNumber(0, 3600, 'seconds').default(RECONCILE.everySec),
+  /** A job QUEUED longer than this ends FAILED `EXPIRED` without running, in seconds. @default JOB.queueTtlSec (24 h) */
+  FERRY_QUEUE_TTL_SEC: envNumber(1, 14 * 24 * 3600, 'seconds').default(JOB.queueTtlSec),
+  /** A RUNNING job whose lease lapsed this long ago gets a new message, in seconds. @default RECONCILE.orphanAfterSec */
+  FERRY_ORPHAN_AFTER_SEC: envNumber(0, 24 * 3600, 'seconds').default(RECONCILE.orphanAfterSec),
+  /** A claim to send a message older than this is taken over, in seconds. @default RECONCILE.sendClaimStaleSec */
+  FERRY_SEND_CLAIM_STALE_SEC: envNumber(0, 3600, 'seconds').default(RECONCILE.sendClaimStaleSec),
+  /** Run-time deadline of a job that names none and whose task sets none, in seconds. @default JOB.defaultTimeoutSec (15 min) */
+  FERRY_JOB_TIMEOUT_SEC: envNumber(0.1, JOB.maxTimeoutSec, 'seconds').default(JOB.defaultTimeoutSec),
+  /** Longest run-time deadline a job or task may ask for, in seconds. @default JOB.maxTimeoutSec (6 h) */
+  FERRY_MAX_JOB_TIMEOUT_SEC: envNumber(0.1, 7 * 24 * 3600, 'seconds').default(JOB.maxTimeoutSec),
   /** On SIGTERM, how long in-flight jobs may finish before they are released, in seconds. @default 30 */
   FERRY_SHUTDOWN_GRACE_SEC: envNumber(0, 3600, 'seconds').default(30),
   /** Port of the health and metrics endpoint (0 = any free port). @default 9400 */
   FERRY_HEALTH_PORT: envInt(0, 65_535).default(9400),
   /** Extra task modules (paths or package names), each default-exporting a TaskDefinition. */
   FERRY_TASK_MODULES: envList().default([]),
+  /**
+   * Built-in tasks to load (empty = none, e.g. a worker for your own tasks only, which then
+   * loads no OCR models). @default every built-in task
+   */
+  FERRY_BUILT_IN_TASKS: envList().optional(),
   /** Turn ECS task scale-in protection on while jobs are held (when ECS_AGENT_URI is set). @default true */
   FERRY_TASK_PROTECTION: envBool().default(true),
   /** Seconds of work between checkpoints of a resumable (long) job, e.g. a video. @default 30 */
-  FERRY_CHECKPOINT_SEC: z.coerce.number().min(0.1).max(3600).default(30),
+  FERRY_CHECKPOINT_SEC: envNumber(0.1, 3600, 'seconds').default(30),
   FERRY_LOG_LEVEL: envEnum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 
@@ -89,9 +112,19 @@ export interface WorkerConfig {
   receiveWaitSec: number;
   maxReceiveCount: number;
   shutdownGraceMs: number;
+  awsRetryMs: number;
   dlqSweepMs: number;
+  /** 0 = no sweep in this worker. */
+  reconcileMs: number;
+  queueTtlSec: number;
+  orphanAfterSec: number;
+  sendClaimStaleSec: number;
+  defaultJobTimeoutSec: number;
+  maxJobTimeoutSec: number;
   healthPort: number;
   taskModules: string[];
+  /** undefined = every built-in task. */
+  builtInTasks?: string[];
   taskProtection: boolean;
   checkpointSec: number;
   logLevel: string;
@@ -119,9 +152,17 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
     receiveWaitSec: e.FERRY_RECEIVE_WAIT_SEC,
     maxReceiveCount: e.FERRY_MAX_RECEIVE_COUNT,
     shutdownGraceMs: e.FERRY_SHUTDOWN_GRACE_SEC * 1000,
+    awsRetryMs: e.FERRY_AWS_RETRY_SEC * 1000,
     dlqSweepMs: e.FERRY_DLQ_SWEEP_SEC * 1000,
+    reconcileMs: e.FERRY_RECONCILE_SEC * 1000,
+    queueTtlSec: e.FERRY_QUEUE_TTL_SEC,
+    orphanAfterSec: e.FERRY_ORPHAN_AFTER_SEC,
+    sendClaimStaleSec: e.FERRY_SEND_CLAIM_STALE_SEC,
+    defaultJobTimeoutSec: e.FERRY_JOB_TIMEOUT_SEC,
+    maxJobTimeoutSec: e.FERRY_MAX_JOB_TIMEOUT_SEC,
     healthPort: e.FERRY_HEALTH_PORT,
     taskModules: e.FERRY_TASK_MODULES,
+    ...(e.FERRY_BUILT_IN_TASKS ? { builtInTasks: e.FERRY_BUILT_IN_TASKS } : {}),
     taskProtection: e.FERRY_TASK_PROTECTION,
     checkpointSec: e.FERRY_CHECKPOINT_SEC,
     logLevel: e.FERRY_LOG_LEVEL,

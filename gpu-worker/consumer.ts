@@ -10,6 +10,10 @@
  * them at once. A long poll under way is left to finish (at most `receiveWaitSec`) rather than
  * aborted: an aborted request can still be handed a message, hidden for the visibility timeout
  * with nobody to process it. Whatever it returns after stop() is released at once.
+ *
+ * Nothing here ends the process: a failed receive backs off (capped, jittered) and polls again,
+ * and a runner that rejects is logged while the loop goes on. There is no 'error' event, which
+ * Node would turn into a crash when nobody listens.
  */
 import { EventEmitter } from 'node:events';
 import {
@@ -20,11 +24,12 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { JobRunner, RunOutcome } from './job-runner.ts';
 import type { Logger } from './logger.ts';
+import { backoffDelayMs, sleep, withRetry } from './retry.ts';
 
 export interface ConsumerOptions {
   sqs: SQSClient;
   queueUrl: string;
-  runner: JobRunner;
+  runner: Pick<JobRunner, 'run'>;
   log: Logger;
   /** Jobs held at once. */
   maxInFlight: number;
@@ -34,17 +39,20 @@ export interface ConsumerOptions {
   visibilityTimeoutSec: number;
   /** How long in-flight jobs may finish after stop(), in ms. */
   shutdownGraceMs: number;
+  /** Awaited before each receive (e.g. to turn on task scale-in protection first). */
+  beforeReceive?(): Promise<void>;
+  /** Awaited after each receive, before its messages start (`held`: jobs in flight before them). */
+  afterReceive?(received: number, held: number): Promise<void>;
+  /** Longest wait between failed receives, in ms. @default 5000 */
+  maxReceiveBackoffMs?: number;
 }
 
 /** The consumer's lifecycle, for metrics, health and task protection. */
 export interface ConsumerEvents {
-  received: [count: number];
   jobStarted: [inFlight: number];
   jobEnded: [outcome: RunOutcome, inFlight: number];
-  /** A receive succeeded (the queue is reachable). */
-  polled: [];
-  error: [error: unknown];
-  stopped: [];
+  /** A receive succeeded (the queue is reachable) and brought `received` messages. */
+  polled: [received: number];
 }
 
 export class Consumer extends EventEmitter<ConsumerEvents> {
@@ -84,7 +92,6 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       this.#release.abort();
       await all;
     }
-    this.emit('stopped');
   }
 
   async #poll(): Promise<void> {
@@ -99,22 +106,27 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       }
       let messages: Message[];
       try {
+        await this.#o.beforeReceive?.();
+        if (this.stopping) break;
         messages = await this.#receive(Math.min(10, capacity));
         failures = 0;
-        this.emit('polled');
       } catch (error) {
         if (this.stopping) break;
-        failures++;
-        this.emit('error', error);
-        this.#o.log.error('receive failed; backing off', { err: error, failures });
-        await sleep(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)), this.#stopPolling.signal);
+        const delayMs = backoffDelayMs(failures++, 200, this.#o.maxReceiveBackoffMs ?? 5000);
+        this.#o.log.error('receive failed; backing off', { err: error, failures, delayMs });
+        await sleep(delayMs, this.#stopPolling.signal);
         continue;
       }
       if (this.stopping) {
         await this.#releaseUnstarted(messages);
         break;
       }
-      if (messages.length > 0) this.emit('received', messages.length);
+      this.emit('polled', messages.length);
+      try {
+        await this.#o.afterReceive?.(messages.length, this.#inFlight.size);
+      } catch (error) {
+        this.#o.log.warn('afterReceive hook failed', { err: error });
+      }
       for (const message of messages) this.#track(message);
     }
   }
@@ -135,20 +147,25 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   async #releaseUnstarted(messages: Message[]): Promise<void> {
     if (messages.length === 0) return;
-    await this.#o.sqs
-      .send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: this.#o.queueUrl,
-          Entries: messages.map((m, i) => ({
-            Id: String(i),
-            ReceiptHandle: m.ReceiptHandle,
-            VisibilityTimeout: 0,
-          })),
-        }),
-      )
-      .catch((error: unknown) =>
-        this.#o.log.warn('could not release messages received while stopping', { err: error }),
+    try {
+      await withRetry(
+        () =>
+          this.#o.sqs.send(
+            new ChangeMessageVisibilityBatchCommand({
+              QueueUrl: this.#o.queueUrl,
+              Entries: messages.map((m, i) => ({
+                Id: String(i),
+                ReceiptHandle: m.ReceiptHandle,
+                VisibilityTimeout: 0,
+              })),
+            }),
+          ),
+        { maxElapsedMs: this.#o.shutdownGraceMs },
       );
+    } catch (error) {
+      // They come back after their visibility timeout instead.
+      this.#o.log.warn('could not release messages received while stopping', { err: error });
+    }
   }
 
   #track(message: Message): void {
@@ -160,10 +177,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
           outcome = result;
         },
         (error: unknown) => {
-          // Only infrastructure errors reach here (e.g. the table unreachable while claiming):
-          // the message stays in the queue and comes back after its visibility timeout.
+          // Only infrastructure errors that outlived the runner's retries reach here: the
+          // message stays in the queue and comes back after its visibility timeout.
           this.#o.log.error('message processing failed', { err: error, messageId: message.MessageId });
-          this.emit('error', error);
         },
       )
       .finally(() => {
@@ -175,14 +191,4 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.#inFlight.add(work);
     this.emit('jobStarted', this.#inFlight.size);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }

@@ -11,13 +11,14 @@ import type { Job } from '../core/job.ts';
 import type { JobStore } from '../core/job-store.ts';
 import { parseJobMessage } from '../core/queue-message.ts';
 import type { Logger } from './logger.ts';
+import { withRetry } from './retry.ts';
 
 /** How long a handled dead letter stays hidden, in seconds (12 h, the SQS maximum). */
 const HANDLED_VISIBILITY_SEC = 43_200;
 
 export interface DeadLetterSweeperOptions {
   sqs: SQSClient;
-  jobs: Pick<JobStore, 'fail'>;
+  jobs: Pick<JobStore, 'failUnheld'>;
   dlqUrl: string;
   maxReceiveCount: number;
   intervalMs: number;
@@ -33,13 +34,17 @@ export function startDeadLetterSweeper(options: DeadLetterSweeperOptions): { sto
     running = true;
     try {
       for (;;) {
-        const out = await options.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: options.dlqUrl,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: 0,
-            VisibilityTimeout: HANDLED_VISIBILITY_SEC,
-          }),
+        const out = await withRetry(
+          () =>
+            options.sqs.send(
+              new ReceiveMessageCommand({
+                QueueUrl: options.dlqUrl,
+                MaxNumberOfMessages: 10,
+                WaitTimeSeconds: 0,
+                VisibilityTimeout: HANDLED_VISIBILITY_SEC,
+              }),
+            ),
+          { maxElapsedMs: options.intervalMs },
         );
         if (!out.Messages?.length) break;
         for (const message of out.Messages)
@@ -59,14 +64,17 @@ export function startDeadLetterSweeper(options: DeadLetterSweeperOptions): { sto
 async function failDeadLetter(options: DeadLetterSweeperOptions, jobId: string | undefined): Promise<void> {
   if (!jobId) return;
   try {
-    const job = await options.jobs.fail(jobId, {
-      error: `The job was moved to the dead-letter queue after ${options.maxReceiveCount} deliveries without finishing; the worker may have crashed while running it.`,
-      errorCode: 'DEAD_LETTERED',
-    });
+    const job = await withRetry(() =>
+      options.jobs.failUnheld(jobId, {
+        error: `The job was moved to the dead-letter queue after ${options.maxReceiveCount} deliveries without finishing; the worker may have crashed while running it.`,
+        errorCode: 'DEAD_LETTERED',
+      }),
+    );
     options.log.error('job failed: dead-lettered', { jobId });
     await options.onFailed(job);
   } catch (error) {
-    // Already final (e.g. failed by the runner on its last delivery), or gone: nothing to do.
+    // Already final (e.g. failed by the runner on its last delivery), RUNNING under a live lease
+    // (this dead letter was a duplicate of a message its worker still holds), or gone.
     if (!(error instanceof JobStateConflictError || error instanceof JobNotFoundError)) throw error;
   }
 }

@@ -4,7 +4,9 @@
  * claim (QUEUED -> RUNNING, conditional) -> download -> infer -> write results/<jobId>.json ->
  * mark SUCCEEDED (conditional on still holding the job) -> delete the message. A crash at any
  * point leaves the message in the queue and the job RUNNING with a lease that lapses, so another
- * worker takes it over; a duplicate message finds the job final or held and is deleted unrun.
+ * worker takes it over. A duplicate message finds the job final (deleted unrun) or RUNNING under
+ * a live lease (hidden until the lease ends, then looked at again: never deleted while the job
+ * may still need it). Every AWS call is retried with capped, jittered backoff (retry.ts).
  */
 import { performance } from 'node:perf_hooks';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -22,12 +24,14 @@ import { progressAt } from '../core/progress.ts';
 import { type JobMessage, parseJobMessage } from '../core/queue-message.ts';
 import { enqueueWebhook } from '../core/webhooks.ts';
 import type { WorkerConfig } from './config.ts';
+import { deadlineSecFor, queueExpired, startDeadline } from './deadline.ts';
 import { InvalidInputError, JobRejectedError } from './errors.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import type { InferencePool, InferenceResult } from './inference/pool.ts';
 import { runJobTask } from './job-task-runner.ts';
 import type { Logger } from './logger.ts';
 import { createProgressReporter, type ProgressReporter } from './progress-reporter.ts';
+import { sleep, withRetry } from './retry.ts';
 import type { JobTaskDefinition } from './tasks/task.ts';
 
 /** The job-store operations the runner uses (a narrow view, so unit tests can fake it). */
@@ -40,7 +44,7 @@ export interface RunnerDeps {
   s3: S3Client;
   sqs: SQSClient;
   jobs: RunnerJobStore;
-  pool: Pick<InferencePool, 'run'> & { readonly info?: InferencePool['info'] };
+  pool: Pick<InferencePool, 'run'> & Partial<Pick<InferencePool, 'timeoutSecOf' | 'executionProvider'>>;
   /** Tasks that drive the pool themselves (a video), by name; the rest go to the pool as one call. */
   jobTasks?: ReadonlyMap<string, JobTaskDefinition>;
   queueUrl: string;
@@ -77,7 +81,7 @@ export class JobRunner {
         messageId: message.MessageId,
         body: message.Body?.slice(0, 200),
       });
-      await this.#delete(receiptHandle);
+      await this.#delete(receiptHandle, d.log);
       return { outcome: 'skipped', reason: 'malformed message' };
     }
     const log = d.log.child({ jobId: parsed.jobId, key: parsed.key, messageId: message.MessageId });
@@ -85,11 +89,25 @@ export class JobRunner {
 
     let job: Job;
     try {
-      job = await d.jobs.claim(parsed.jobId, d.config.workerId, d.config.visibilityTimeoutSec * 1000);
+      job = await this.#claim(parsed.jobId, log);
     } catch (error) {
       return this.#notClaimed(error, parsed, receiptHandle, log);
     }
     log.info('job claimed', { attempt: job.attempts });
+    if (queueExpired(job, claimedAt, d.config.queueTtlSec)) {
+      const failed = await this.#fail(
+        job,
+        `The job waited in the queue for over ${d.config.queueTtlSec} s without running, so it was given up; upload it again to retry.`,
+        'EXPIRED',
+        { queue: queueWait(job, claimedAt) },
+        log,
+      );
+      await this.#finish(failed, receiptHandle, log);
+      log.warn('job failed: expired in the queue');
+      return { outcome: 'failed', job: failed };
+    }
+    const deadlineSec = deadlineSecFor(job, d.pool.timeoutSecOf?.(job.task), d.config);
+    const deadline = startDeadline(deadlineSec);
 
     const heartbeat = startHeartbeat(
       {
@@ -112,11 +130,12 @@ export class JobRunner {
       log,
     });
     try {
-      const stopped = AbortSignal.any([heartbeat.signal, release]);
+      const stopped = AbortSignal.any([heartbeat.signal, release, deadline.signal]);
       const jobTask = d.jobTasks?.get(job.task);
       if (jobTask) {
         return await this.#runJobTask(jobTask, job, stopped, {
           heartbeat,
+          deadline,
           progress,
           timings,
           claimedAt,
@@ -125,28 +144,35 @@ export class JobRunner {
         });
       }
       progress.report('downloading', 0, job.size ?? 0);
-      const input = await timed(timings, 'download', () => this.#download(job));
+      const input = await timed(timings, 'download', () =>
+        this.#aws('download', log, () => this.#download(job), stopped),
+      );
       throwIfAborted(stopped);
       progress.report('inferring', 0, 1);
       // Raced with the stop signal, so a shutdown past its grace period need not wait for the thread.
-      const inference = await untilAborted(d.pool.run(job.task, input), stopped);
+      const inference = await untilAborted(d.pool.run(job.task, input, stopped), stopped);
       timings.preprocess = round(inference.timings.preprocess);
       timings.inference = round(inference.timings.inference);
       throwIfAborted(stopped);
       progress.report('writing', 0, 1);
       const key = resultKey(job.jobId);
-      await timed(timings, 'upload', () => this.#upload(job, key, inference));
+      await timed(timings, 'upload', () =>
+        this.#aws('upload', log, () => this.#upload(job, key, inference), stopped),
+      );
       timings.total = Date.now() - claimedAt;
       heartbeat.stop();
+      deadline.clear();
       await progress.stop();
-      const done = await d.jobs.succeed(job.jobId, d.config.workerId, {
-        resultKey: key,
-        resultKeys: [key],
-        timings,
-        executionProvider: inference.executionProvider,
-        progress: progressAt('done', 1, 1),
-      });
-      await this.#finish(done, receiptHandle);
+      const done = await this.#aws('succeed', log, () =>
+        d.jobs.succeed(job.jobId, d.config.workerId, {
+          resultKey: key,
+          resultKeys: [key],
+          timings,
+          executionProvider: inference.executionProvider,
+          progress: progressAt('done', 1, 1),
+        }),
+      );
+      await this.#finish(done, receiptHandle, log);
       log.info('job succeeded', {
         timings,
         executionProvider: inference.executionProvider,
@@ -155,9 +181,38 @@ export class JobRunner {
       return { outcome: 'succeeded', job: done, inference };
     } catch (error) {
       heartbeat.stop();
+      deadline.clear();
       await progress.stop();
       timings.total = Date.now() - claimedAt;
-      return this.#handleFailure(error, job, message, timings, release, log);
+      // Whatever a stage threw once the deadline passed (e.g. a download retry given up), the
+      // job ends for its deadline.
+      const cause = deadline.signal.aborted && !release.aborted ? deadline.signal.reason : error;
+      if (cause !== error || (error instanceof JobRejectedError && error.code === 'TIMED_OUT')) {
+        log.warn('job past its deadline; failing it', { deadlineSec });
+      }
+      return this.#handleFailure(cause, job, message, timings, release, log);
+    }
+  }
+
+  /**
+   * Claims the job. A lease that runs out within moments is waited out and the claim tried again:
+   * that is a worker that died just before its lease ended, whose message came back first (the
+   * visibility runs from the receive, the lease from the claim). Hiding the message instead would
+   * cost a receive toward the dead-letter queue's count for each such crash.
+   */
+  async #claim(jobId: string, log: Logger): Promise<Job> {
+    const { config, jobs } = this.#d;
+    const claim = () =>
+      this.#aws('claim', log, () => jobs.claim(jobId, config.workerId, config.visibilityTimeoutSec * 1000));
+    try {
+      return await claim();
+    } catch (error) {
+      const waitMs = error instanceof JobStateConflictError ? leaseEndsInMs(error.current) : undefined;
+      const shortWaitMs = Math.min(5000, (config.visibilityTimeoutSec * 1000 - config.heartbeatMs) / 2);
+      if (waitMs === undefined || waitMs > shortWaitMs) throw error;
+      log.info('lease of a job about to lapse; waiting it out', { waitMs });
+      await sleep(waitMs + 50);
+      return claim();
     }
   }
 
@@ -168,6 +223,7 @@ export class JobRunner {
     stopped: AbortSignal,
     run: {
       heartbeat: { stop(): void };
+      deadline: { clear(): void };
       progress: ProgressReporter;
       timings: JobTimings;
       claimedAt: number;
@@ -192,15 +248,18 @@ export class JobRunner {
     );
     run.timings.total = Date.now() - run.claimedAt;
     run.heartbeat.stop();
+    run.deadline.clear();
     await run.progress.stop();
-    const done = await d.jobs.succeed(job.jobId, d.config.workerId, {
-      resultKey: out.resultKey,
-      resultKeys: out.resultKeys,
-      timings: run.timings,
-      executionProvider: out.executionProvider,
-      progress: progressAt('done', 1, 1),
-    });
-    await this.#finish(done, run.receiptHandle);
+    const done = await this.#aws('succeed', run.log, () =>
+      d.jobs.succeed(job.jobId, d.config.workerId, {
+        resultKey: out.resultKey,
+        resultKeys: out.resultKeys,
+        timings: run.timings,
+        executionProvider: out.executionProvider,
+        progress: progressAt('done', 1, 1),
+      }),
+    );
+    await this.#finish(done, run.receiptHandle, run.log);
     run.log.info('job succeeded', {
       timings: run.timings,
       executionProvider: out.executionProvider,
@@ -227,17 +286,27 @@ export class JobRunner {
   ): Promise<RunOutcome> {
     if (error instanceof JobNotFoundError) {
       log.warn('job record not found; deleting its message');
-      await this.#delete(receiptHandle);
+      await this.#delete(receiptHandle, log);
       return { outcome: 'skipped', jobId: msg.jobId, reason: 'job not found' };
     }
     if (error instanceof JobStateConflictError) {
-      // Final, or RUNNING under another worker's live lease: this message is a duplicate.
-      log.info('job not claimable; deleting duplicate message', {
-        status: error.current.status,
-        holder: error.current.workerId,
-      });
-      await this.#delete(receiptHandle);
-      return { outcome: 'skipped', jobId: msg.jobId, reason: `job is ${error.current.status}` };
+      const current = error.current;
+      if (current.status === JobStatus.Running) {
+        // Held under a live lease. This may be the only message (its worker died just before
+        // the lease would lapse), so it is hidden until the lease ends, never deleted: then
+        // either the job is final and it goes, or the lease lapsed and it is taken over.
+        const hideSec = leaseRemainingSec(current, Date.now());
+        log.info('job held by a live lease; hiding message until it ends', {
+          holder: current.workerId,
+          hideSec,
+        });
+        await this.#changeVisibility(receiptHandle, hideSec, log);
+        return { outcome: 'skipped', jobId: msg.jobId, reason: 'job is RUNNING elsewhere' };
+      }
+      // Final, or not yet uploaded: this message is a duplicate with nothing to do.
+      log.info('job not claimable; deleting duplicate message', { status: current.status });
+      await this.#delete(receiptHandle, log);
+      return { outcome: 'skipped', jobId: msg.jobId, reason: `job is ${current.status}` };
     }
     throw error;
   }
@@ -255,33 +324,35 @@ export class JobRunner {
     if (error instanceof JobStateConflictError) {
       // Canceled (or taken over) while running: the result, if any, is discarded.
       log.info('job changed under us; stopping', { status: error.current.status });
-      if (isFinal(error.current.status)) await this.#delete(receiptHandle);
+      if (isFinal(error.current.status)) await this.#delete(receiptHandle, log);
       return { outcome: 'skipped', jobId: job.jobId, reason: `job became ${error.current.status}` };
     }
     if (release.aborted) {
-      await this.#release(job.jobId, receiptHandle);
+      await this.#release(job.jobId, receiptHandle, log);
       log.info('job released for another worker (shutdown)');
       return { outcome: 'released', jobId: job.jobId };
     }
     if (error instanceof InvalidInputError || error instanceof JobRejectedError) {
-      const failed = await this.#fail(job, error.message, error.code, timings);
-      await this.#finish(failed, receiptHandle);
+      const failed = await this.#fail(job, error.message, error.code, timings, log);
+      await this.#finish(failed, receiptHandle, log);
       log.warn('job failed: bad input', { errorCode: error.code, error: error.message });
       return { outcome: 'failed', job: failed };
     }
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
     if (receiveCount >= d.config.maxReceiveCount) {
       const reason = `Processing failed ${receiveCount} times; last error: ${(error as Error).message}`;
-      const failed = await this.#fail(job, reason, 'RETRIES_EXHAUSTED', timings);
-      await this.notifyWebhook(failed);
+      const failed = await this.#fail(job, reason, 'RETRIES_EXHAUSTED', timings, log);
+      await this.notifyWebhook(failed, log);
       // The message is left to reappear once more, when SQS moves it to the dead-letter queue.
-      await this.#changeVisibility(receiptHandle, 0);
+      await this.#changeVisibility(receiptHandle, 0, log);
       log.error('job failed: retries exhausted; message goes to the DLQ', { err: error, receiveCount });
       return { outcome: 'failed', job: failed };
     }
     const delaySec = backoffSec(receiveCount);
-    await d.jobs.releaseLease(job.jobId, d.config.workerId).catch(() => {});
-    await this.#changeVisibility(receiptHandle, delaySec);
+    await this.#aws('release lease', log, () => d.jobs.releaseLease(job.jobId, d.config.workerId)).catch(
+      () => {},
+    );
+    await this.#changeVisibility(receiptHandle, delaySec, log);
     log.warn('transient failure; retrying later', { err: error, receiveCount, delaySec });
     return { outcome: 'retry', jobId: job.jobId, error, delaySec };
   }
@@ -336,45 +407,72 @@ export class JobRunner {
     );
   }
 
-  #fail(job: Job, error: string, errorCode: string, timings: JobTimings): Promise<Job> {
-    return this.#d.jobs.fail(job.jobId, { error, errorCode, timings }, this.#d.config.workerId);
+  #fail(job: Job, error: string, errorCode: string, timings: JobTimings, log: Logger): Promise<Job> {
+    return this.#aws('fail', log, () =>
+      this.#d.jobs.fail(job.jobId, { error, errorCode, timings }, this.#d.config.workerId),
+    );
   }
 
   /** After a final state: the webhook is queued before the message goes, so neither is lost. */
-  async #finish(job: Job, receiptHandle: string): Promise<void> {
-    await this.notifyWebhook(job);
-    await this.#delete(receiptHandle);
+  async #finish(job: Job, receiptHandle: string, log: Logger): Promise<void> {
+    await this.notifyWebhook(job, log);
+    await this.#delete(receiptHandle, log);
   }
 
   /** Queues the job's webhook, if it has one and webhooks are wired. */
-  async notifyWebhook(job: Job): Promise<void> {
-    if (job.webhookUrl && this.#d.webhookQueueUrl) {
-      await enqueueWebhook({ sqs: this.#d.sqs, queueUrl: this.#d.webhookQueueUrl }, job);
+  async notifyWebhook(job: Job, log: Logger = this.#d.log): Promise<void> {
+    const queueUrl = this.#d.webhookQueueUrl;
+    if (job.webhookUrl && queueUrl) {
+      await this.#aws('webhook enqueue', log, () => enqueueWebhook({ sqs: this.#d.sqs, queueUrl }, job));
     }
   }
 
-  async #release(jobId: string, receiptHandle: string): Promise<void> {
+  async #release(jobId: string, receiptHandle: string, log: Logger): Promise<void> {
     await Promise.allSettled([
-      this.#d.jobs.releaseLease(jobId, this.#d.config.workerId),
-      this.#changeVisibility(receiptHandle, 0),
+      this.#aws('release lease', log, () => this.#d.jobs.releaseLease(jobId, this.#d.config.workerId)),
+      this.#changeVisibility(receiptHandle, 0, log),
     ]);
   }
 
-  #delete(receiptHandle: string): Promise<unknown> {
-    return this.#d.sqs.send(
-      new DeleteMessageCommand({ QueueUrl: this.#d.queueUrl, ReceiptHandle: receiptHandle }),
+  #delete(receiptHandle: string, log: Logger): Promise<unknown> {
+    return this.#aws('delete message', log, () =>
+      this.#d.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: this.#d.queueUrl, ReceiptHandle: receiptHandle }),
+      ),
     );
   }
 
-  #changeVisibility(receiptHandle: string, seconds: number): Promise<unknown> {
-    return this.#d.sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: this.#d.queueUrl,
-        ReceiptHandle: receiptHandle,
-        VisibilityTimeout: seconds,
-      }),
+  #changeVisibility(receiptHandle: string, seconds: number, log: Logger): Promise<unknown> {
+    return this.#aws('change visibility', log, () =>
+      this.#d.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: this.#d.queueUrl,
+          ReceiptHandle: receiptHandle,
+          VisibilityTimeout: seconds,
+        }),
+      ),
     );
   }
+
+  /** One AWS call, retried through an outage (see retry.ts); `signal` gives up early. */
+  #aws<T>(what: string, log: Logger, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return withRetry(fn, {
+      maxElapsedMs: this.#d.config.awsRetryMs,
+      ...(signal ? { signal } : {}),
+      onRetry: (error, attempt, delayMs) =>
+        log.warn(`${what} failed; retrying`, { err: error, attempt, delayMs }),
+    });
+  }
+}
+
+/** Milliseconds until a RUNNING job's lease ends (0 if it has); undefined for other states. */
+function leaseEndsInMs(job: Job): number | undefined {
+  return job.status === JobStatus.Running ? Math.max(0, (job.leaseExpiresAt ?? 0) - Date.now()) : undefined;
+}
+
+/** Whole seconds until the job's lease ends (at least 1, at most SQS's 12 h), plus 1 for clock skew. */
+export function leaseRemainingSec(job: Job, nowMs: number): number {
+  return Math.min(43_200, Math.max(1, Math.ceil(((job.leaseExpiresAt ?? 0) - nowMs) / 1000) + 1));
 }
 
 /** Exponential backoff for transient failures: 10 s, 20 s, 40 s ... capped at 5 minutes. */

@@ -18,7 +18,7 @@ import type { JobContext, JobTaskDefinition } from './tasks/task.ts';
 
 export interface JobTaskRunDeps {
   s3: S3Client;
-  pool: Pick<InferencePool, 'run'> & { readonly info?: InferencePool['info'] };
+  pool: Pick<InferencePool, 'run'> & Partial<Pick<InferencePool, 'executionProvider'>>;
   inferenceThreads: number;
   /** Seconds of work between checkpoints of a resumable task. */
   checkpointSec: number;
@@ -40,7 +40,7 @@ export async function runJobTask(
   progress: ProgressReporter,
   timings: JobTimings,
 ): Promise<JobTaskRun> {
-  const executionProvider = deps.pool.info?.executionProvider ?? 'unknown';
+  const executionProvider = deps.pool.executionProvider ?? 'unknown';
   let t0 = performance.now();
   progress.report('downloading', 0, job.size ?? 0);
   const input = await downloadToFile(deps.s3, job, {

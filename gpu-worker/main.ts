@@ -5,17 +5,20 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createAwsClients } from '../core/aws.ts';
+import { RECONCILE } from '../core/config.ts';
 import { FerryError } from '../core/errors.ts';
 import { JobStore } from '../core/job-store.ts';
 import { resourcesFromEnv } from '../core/resources.ts';
 import { workerConfigFromEnv } from './config.ts';
 import { Consumer } from './consumer.ts';
 import { startDeadLetterSweeper } from './dead-letters.ts';
+import { DependencyHealth } from './dependency-health.ts';
 import { startHealthServer } from './health.ts';
 import { InferencePool } from './inference/pool.ts';
 import { JobRunner } from './job-runner.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
+import { startReconciler } from './reconciler.ts';
 import { TaskProtection } from './task-protection.ts';
 import { loadJobTasks, readTaskOptions } from './tasks/registry.ts';
 
@@ -35,6 +38,13 @@ async function main(): Promise<void> {
   const resources = resourcesFromEnv();
   const log = createLogger(config.logLevel);
   const aws = createAwsClients();
+  const dependencies = new DependencyHealth();
+  dependencies.watch('sqs', aws.sqs);
+  dependencies.watch('dynamodb', aws.dynamo);
+  dependencies.watch('s3', aws.s3);
+  // Last resort: a rejection nothing awaited is logged, not allowed to end the process (Node's
+  // default), so one missed catch around a dependency cannot take down every job in flight.
+  process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { err: reason }));
 
   const pool = new InferencePool({
     threads: config.inferenceThreads,
@@ -42,6 +52,7 @@ async function main(): Promise<void> {
     executionProviders: config.executionProviders,
     taskModules: config.taskModules,
     taskOptions: readTaskOptions(),
+    ...(config.builtInTasks ? { builtInTasks: config.builtInTasks } : {}),
     maxBatchSize: config.maxBatchSize,
     maxBatchWaitMs: config.maxBatchWaitMs,
     limits: { maxInputBytes: config.maxInputBytes, maxInputPixels: config.maxInputPixels },
@@ -57,7 +68,7 @@ async function main(): Promise<void> {
   pool.on('threadExit', (error) => log.error('inference thread exited; restarting it', { err: error }));
 
   const jobs = new JobStore({ dynamo: aws.dynamo, table: resources.table });
-  const jobTasks = await loadJobTasks(config.taskModules);
+  const jobTasks = await loadJobTasks(config.taskModules, config.builtInTasks);
   const runner = new JobRunner({
     ...aws,
     jobs,
@@ -66,6 +77,10 @@ async function main(): Promise<void> {
     queueUrl: resources.queueUrl,
     ...(resources.webhookQueueUrl ? { webhookQueueUrl: resources.webhookQueueUrl } : {}),
     config,
+    log,
+  });
+  const protection = new TaskProtection({
+    agentUri: config.taskProtection ? process.env.ECS_AGENT_URI : undefined,
     log,
   });
   const consumer = new Consumer({
@@ -77,11 +92,10 @@ async function main(): Promise<void> {
     receiveWaitSec: config.receiveWaitSec,
     visibilityTimeoutSec: config.visibilityTimeoutSec,
     shutdownGraceMs: config.shutdownGraceMs,
+    beforeReceive: () => protection.beforeReceive(),
+    afterReceive: (received, held) => protection.afterReceive(received, held),
   });
 
-  const protection = new TaskProtection(config.taskProtection ? process.env.ECS_AGENT_URI : undefined, log);
-  consumer.on('jobStarted', (n) => protection.update(n));
-  consumer.on('jobEnded', (_, n) => protection.update(n));
   let lastPoll = Date.now();
   consumer.on('polled', () => {
     lastPoll = Date.now();
@@ -94,8 +108,9 @@ async function main(): Promise<void> {
       ready: () => {
         const queueReachable = Date.now() - lastPoll < pollStaleMs;
         return {
-          ready: queueReachable && !consumer.stopping,
+          ready: queueReachable && dependencies.allUp && !consumer.stopping,
           details: {
+            dependencies: dependencies.snapshot(),
             workerId: config.workerId,
             tasks: [...info.tasks, ...jobTasks.keys()],
             executionProvider: info.executionProvider,
@@ -122,6 +137,23 @@ async function main(): Promise<void> {
         onFailed: (job) => runner.notifyWebhook(job),
       })
     : undefined;
+  const reconciler =
+    config.reconcileMs > 0
+      ? startReconciler({
+          sqs: aws.sqs,
+          queueUrl: resources.queueUrl,
+          jobs,
+          onFailed: (job) => runner.notifyWebhook(job),
+          options: {
+            queueTtlSec: config.queueTtlSec,
+            sendClaimStaleSec: config.sendClaimStaleSec,
+            orphanAfterSec: config.orphanAfterSec,
+            maxJobsPerRun: RECONCILE.maxJobsPerRun,
+          },
+          intervalMs: config.reconcileMs,
+          log,
+        })
+      : undefined;
   let stopping = false;
   shutdown = async (signal: string) => {
     if (stopping) {
@@ -131,8 +163,9 @@ async function main(): Promise<void> {
     stopping = true;
     log.info('shutting down', { signal, inFlight: consumer.inFlight });
     sweeper?.stop();
+    reconciler?.stop();
     await consumer.stop();
-    protection.update(0);
+    await protection.release();
     await pool.close();
     server.close();
     log.info('stopped');

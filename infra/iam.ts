@@ -299,3 +299,19 @@ export function scoped(role: string, statements: Statement[]): Statement[] {
   }
   return statements;
 }
+
+export interface ReconcilerArns {
+  tableArn: string;
+  jobsQueueArn: string;
+  webhooksQueueArn: string;
+}
+
+/** Reconciler: list QUEUED and RUNNING jobs, claim and re-send messages, expire stale jobs. */
+export function reconcilerStatements(a: ReconcilerArns): Statement[] {
+  return [
+    allow('ListJobsByStatus', ['dynamodb:Query'], [statusIndexArn(a.tableArn)]),
+    allow('Jobs', ['dynamodb:UpdateItem'], [a.tableArn]),
+    allow('EnqueueJobs', ['sqs:SendMessage'], [a.jobsQueueArn]),
+    allow('EnqueueWebhooks', ['sqs:SendMessage'], [a.webhooksQueueArn]),
+  ];
+}

@@ -24,9 +24,6 @@ export interface IngestInput {
   options: IngestOptions;
 }
 
-/** Lambda's own retries of a failed asynchronous (S3) invocation (the maximum). */
-const ASYNC_RETRIES = 2;
-
 export function createIngest({ storage, clients, queues, functions, options }: IngestInput): Ingest {
   const failures = new sst.aws.Queue('IngestFailuresQueue', {
     transform: {
@@ -55,7 +52,7 @@ export function createIngest({ storage, clients, queues, functions, options }: I
       }).apply((arns) => scoped('Ingest', ingestStatements(arns))),
       // The handler throws when a record failed, so Lambda retries the event; records already
       // ingested are no-ops. After the retries the event goes to `failures` instead of being lost.
-      retries: ASYNC_RETRIES,
+      retries: FUNCTIONS.ingest.asyncRetries,
       transform: {
         eventInvokeConfig: { destinationConfig: { onFailure: { destination: failures.arn } } },
       },

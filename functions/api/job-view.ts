@@ -44,6 +44,8 @@ export interface JobView {
   progress?: JobProgress;
   result?: ResultView;
   webhookUrl?: string;
+  /** Run-time deadline asked for, in seconds. */
+  timeoutSec?: number;
   /** Outcome of the latest webhook delivery attempt. */
   webhook?: WebhookDelivery;
   metadata?: Record<string, string>;
@@ -70,6 +72,7 @@ const PUBLIC_FIELDS = [
   'resultKeys',
   'progress',
   'webhookUrl',
+  'timeoutSec',
   'webhook',
   'metadata',
 ] as const satisfies readonly (keyof Job & keyof JobView)[];

@@ -4,7 +4,7 @@
  * configuration (size, content types) are checked by the domain functions, which know them.
  */
 import { z } from 'zod';
-import { TASK_NAME } from '../../core/config.ts';
+import { JOB, TASK_NAME } from '../../core/config.ts';
 import { JobStatus } from '../../core/job.ts';
 
 /** The message for a missing or wrongly typed field: says which of the two, and what is expected. */
@@ -65,6 +65,12 @@ export const CreateUploadSchema = z.strictObject({
     // Absent: chosen from the content type (core/media-types.ts defaultTaskFor).
     .optional(),
   webhookUrl: z.string({ message: 'must be a string' }).optional(),
+  /** Run-time deadline, in seconds; the worker caps it at its maximum. */
+  timeoutSec: z
+    .number(expected('a number of seconds'))
+    .positive('must be above 0 seconds')
+    .max(JOB.maxTimeoutSec, `must be at most ${JOB.maxTimeoutSec} seconds`)
+    .optional(),
   metadata: MetadataSchema.optional(),
   uploadMethod: z
     .enum([UploadMethod.Put, UploadMethod.Post], { message: 'must be "PUT" (default) or "POST"' })

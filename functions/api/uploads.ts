@@ -101,6 +101,7 @@ export async function createUpload(
     size: request.size,
     ...(upload.method === 'MULTIPART' ? { multipartUploadId: upload.uploadId } : {}),
     ...(webhookUrl ? { webhookUrl } : {}),
+    ...(request.timeoutSec ? { timeoutSec: request.timeoutSec } : {}),
     ...(request.metadata ? { metadata: request.metadata } : {}),
     clientId: principal.client.clientId,
   });

@@ -6,17 +6,25 @@
  * 1. The job id comes from the object (API uploads carry it in the key; direct drops derive it
  *    from bucket, key and ETag/version), so a duplicate event addresses the same record.
  * 2. The record is created, or moved AWAITING_UPLOAD -> QUEUED, with a conditional write.
- * 3. If the record has no `messageId`, the message is sent and its id recorded, conditionally.
- *    A retry after a crash between 2 and 3 finds no `messageId` and sends; a duplicate event
- *    after 3 finds one and sends nothing. Only a crash in the few milliseconds between the send
- *    and its record can produce a second message, and the worker's conditional claim absorbs it.
+ * 3. If the record has no `messageId`, the right to send is claimed with a conditional write
+ *    (`JobStore.claimSend`): of any number of concurrent duplicates exactly one wins and sends;
+ *    the others return `duplicate` without sending. The winner records the message id.
+ *
+ * What holds after a crash (at most one message per job, except in the last case):
+ * - between 2 and 3 (record, no claim): the retry claims and sends.
+ * - after the claim, before the send: the claim goes stale after RECONCILE.sendClaimStaleSec
+ *   (the function's timeout plus a margin); the retry or the reconciler then claims and sends.
+ * - a send that fails gives the claim back, so the retry sends at once.
+ * - between the send and its record (milliseconds): after the claim goes stale the reconciler
+ *   sends a second message; the worker's conditional claim absorbs it (one run to completion).
  */
+import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { TASK_NAME_MAX_LENGTH } from '../../core/config.ts';
+import { RECONCILE, TASK_NAME_MAX_LENGTH } from '../../core/config.ts';
 import { JobStateConflictError } from '../../core/errors.ts';
 import { type Job, JobStatus } from '../../core/job.ts';
-import { sendJobMessage } from '../../core/job-queue.ts';
+import { sendUnderClaim } from '../../core/job-queue.ts';
 import type { JobStore } from '../../core/job-store.ts';
 import { deriveJobId, jobIdFromUploadKey } from '../../core/keys.ts';
 import { defaultTaskFor } from '../../core/media-types.ts';
@@ -46,18 +54,28 @@ export async function ingestObject(
   const job = await recordQueuedJob(deps, bucket, object);
   if (job.status !== JobStatus.Queued) return { outcome: 'skipped', job };
   if (job.messageId) return { outcome: 'duplicate', job };
-  const messageId = await sendJobMessage(deps.sqs, deps.queueUrl, job);
+  const claimId = randomUUID();
   try {
-    return { outcome: 'enqueued', job: await deps.jobs.recordEnqueued(job.jobId, messageId) };
+    await deps.jobs.claimSend(job.jobId, claimId, RECONCILE.sendClaimStaleSec * 1000);
   } catch (error) {
-    // A concurrent duplicate recorded its message first; ours is a harmless extra (see header).
+    // A concurrent duplicate holds the right to send (or sent already): nothing for us to do.
     if (error instanceof JobStateConflictError) return { outcome: 'duplicate', job: error.current };
     throw error;
   }
+  return { outcome: 'enqueued', job: await sendUnderClaim(deps, job, claimId) };
 }
 
 /** Metadata a direct upload may carry to pick its task, e.g. `aws s3 cp --metadata ferry-task=ocr`. */
 export const TASK_METADATA = 'ferry-task';
+
+/** Metadata a direct upload may carry to set its run-time deadline in seconds, e.g. `ferry-timeout=120`. */
+export const TIMEOUT_METADATA = 'ferry-timeout';
+
+/** A positive number of seconds, or none (the task's or worker's default applies). */
+function timeoutFor(object: StoredObject): number | undefined {
+  const sec = Number(object.metadata[TIMEOUT_METADATA]);
+  return Number.isFinite(sec) && sec > 0 ? sec : undefined;
+}
 
 /** An unknown name still makes a job, so the user sees it fail with a reason, not silence. */
 function taskFor(object: StoredObject): string {
@@ -88,6 +106,7 @@ async function recordQueuedJob(deps: IngestDeps, bucket: string, object: StoredO
     }
   }
   const clientId = await deps.ownerOf?.(object.key);
+  const timeoutSec = timeoutFor(object);
   const { job } = await jobs.create({
     jobId: deriveJobId({
       bucket,
@@ -103,6 +122,7 @@ async function recordQueuedJob(deps: IngestDeps, bucket: string, object: StoredO
     etag: object.etag,
     ...(object.contentType ? { contentType: object.contentType } : {}),
     ...(clientId ? { clientId } : {}),
+    ...(timeoutSec ? { timeoutSec } : {}),
   });
   return job;
 }

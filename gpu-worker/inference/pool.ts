@@ -28,6 +28,8 @@ export interface InferenceResult {
 
 export interface PoolInfo {
   tasks: string[];
+  /** Per-task default deadlines (TaskDefinition.timeoutSec), in seconds. */
+  taskTimeoutsSec: Record<string, number>;
   executionProvider: string;
   fallbackFrom?: string;
   fallbackReason?: string;
@@ -73,21 +75,27 @@ export class InferencePool extends EventEmitter<PoolEvents> {
     return infos[0] as PoolInfo;
   }
 
-  get info(): PoolInfo | undefined {
-    return this.#info;
-  }
-
   /** Requests waiting for a thread. */
   get queued(): number {
     return this.#queue.length;
   }
 
-  /** Threads running a batch now. */
-  get busy(): number {
-    return this.#slots.filter((s) => s.batch).length;
+  /** The task's own default deadline, in seconds, if it sets one. */
+  timeoutSecOf(task: string): number | undefined {
+    return this.#info?.taskTimeoutsSec[task];
   }
 
-  run(task: string, input: ModelInput): Promise<InferenceResult> {
+  /** The execution provider the threads loaded with, once started (job tasks report it). */
+  get executionProvider(): string | undefined {
+    return this.#info?.executionProvider;
+  }
+
+  /**
+   * Runs one input through the task. When `signal` aborts (deadline, cancel), a request still
+   * waiting is dropped, and a thread running it is terminated and replaced: a blocked
+   * `session.run()` cannot be interrupted any other way. Other jobs in that batch are retried.
+   */
+  run(task: string, input: ModelInput, signal?: AbortSignal): Promise<InferenceResult> {
     if (this.#closing) return Promise.reject(new InferenceThreadError('The inference pool is shutting down'));
     if (this.#info && !this.#info.tasks.includes(task)) {
       return Promise.reject(
@@ -98,9 +106,29 @@ export class InferencePool extends EventEmitter<PoolEvents> {
       );
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ id: this.#nextId++, task, input, enqueuedAt: performance.now(), resolve, reject });
+      const pending: Pending = {
+        id: this.#nextId++,
+        task,
+        input,
+        enqueuedAt: performance.now(),
+        resolve,
+        reject,
+      };
+      this.#queue.push(pending);
       this.#dispatch();
+      signal?.addEventListener('abort', () => this.#abandon(pending, signal.reason), { once: true });
     });
+  }
+
+  #abandon(pending: Pending, reason: unknown): void {
+    const queued = this.#queue.indexOf(pending);
+    if (queued >= 0) {
+      this.#queue.splice(queued, 1);
+      pending.reject(reason instanceof Error ? reason : new Error(String(reason)));
+      return;
+    }
+    const slot = this.#slots.find((s) => s.batch?.items.some((p) => p.id === pending.id));
+    if (slot) void slot.worker.terminate(); // the 'exit' handler fails the batch and spawns a replacement
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,8 @@ import type { ModelInput } from '../tasks/task.ts';
 /** Given to each inference thread at start. */
 export interface ThreadInit {
   taskModules: string[];
+  /** Built-in tasks to load; undefined = all. */
+  builtInTasks?: string[];
   executionProviders: string[];
   intraOpThreads: number;
   /** Each task's options, read once on the main thread (tasks/registry.ts readTaskOptions), by task name. */
@@ -41,6 +43,8 @@ export type FromThread =
   | {
       type: 'ready';
       tasks: string[];
+      /** Per-task default deadlines (TaskDefinition.timeoutSec), in seconds. */
+      taskTimeoutsSec: Record<string, number>;
       executionProvider: string;
       fallbackFrom?: string;
       fallbackReason?: string;

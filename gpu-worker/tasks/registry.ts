@@ -21,7 +21,11 @@ export const BUILT_IN_TASKS: readonly AnyTaskDefinition[] = [
   videoOcr as JobTaskDefinition,
 ];
 
-export async function loadTaskDefinitions(modules: string[]): Promise<Map<string, AnyTaskDefinition>> {
+/** `builtIns` names the built-in tasks to load (undefined = all of them). */
+export async function loadTaskDefinitions(
+  modules: string[],
+  builtIns?: readonly string[],
+): Promise<Map<string, AnyTaskDefinition>> {
   const tasks = new Map<string, AnyTaskDefinition>();
   const add = (task: AnyTaskDefinition, from: string) => {
     const runnable = task && (isJobTask(task) || typeof task.load === 'function');
@@ -35,7 +39,9 @@ export async function loadTaskDefinitions(modules: string[]): Promise<Map<string
     if (tasks.has(task.name)) throw new Error(`${from}: task "${task.name}" is already registered`);
     tasks.set(task.name, task);
   };
-  for (const task of BUILT_IN_TASKS) add(task, 'built-in');
+  for (const task of BUILT_IN_TASKS) {
+    if (!builtIns || builtIns.includes(task.name)) add(task, 'built-in');
+  }
   for (const specifier of modules) {
     // A file that exists (relative to the working directory) wins over a package of that name.
     const file = path.resolve(specifier);
@@ -57,7 +63,10 @@ export function readTaskOptions(
 }
 
 /** The job tasks among the worker's tasks, by name (the main thread runs them). */
-export async function loadJobTasks(modules: string[]): Promise<Map<string, JobTaskDefinition>> {
-  const all = await loadTaskDefinitions(modules);
+export async function loadJobTasks(
+  modules: string[],
+  builtIns?: readonly string[],
+): Promise<Map<string, JobTaskDefinition>> {
+  const all = await loadTaskDefinitions(modules, builtIns);
   return new Map([...all].filter((entry): entry is [string, JobTaskDefinition] => isJobTask(entry[1])));
 }

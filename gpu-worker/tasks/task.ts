@@ -55,13 +55,16 @@ export interface LoadedTask<Prepared = unknown, Output = unknown, Result = unkno
   infer(batch: Prepared[]): Promise<Output[]>;
   /** Turn one output into the JSON-serialisable result. */
   postprocess(output: Output, prepared: Prepared): Result;
-  /** Free sessions and buffers (called on shutdown). */
-  release?(): Promise<void>;
 }
 
 export interface TaskDefinition<Prepared = unknown, Output = unknown, Result = unknown> {
   /** The name jobs use to ask for this task, e.g. "ocr". Lowercase letters, digits and dashes. */
   name: string;
+  /**
+   * Run-time deadline of this task's jobs when a job names none, in seconds; capped by the
+   * worker's FERRY_MAX_JOB_TIMEOUT_SEC. @default the worker's FERRY_JOB_TIMEOUT_SEC
+   */
+  timeoutSec?: number;
   load(runtime: TaskRuntime): Promise<LoadedTask<Prepared, Output, Result>>;
 }
 
@@ -153,6 +156,8 @@ export interface JobTaskDefinition<State = unknown> {
   name: string;
   /** Largest input accepted, in bytes (checked before the download starts). */
   maxInputBytes: number;
+  /** Run-time deadline of its jobs when a job names none, in seconds (capped by the worker's maximum). */
+  timeoutSec?: number;
   resumable?: boolean;
   run(input: JobInput, ctx: JobContext<State>): Promise<JobTaskOutput>;
 }

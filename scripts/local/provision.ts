@@ -20,6 +20,7 @@ import {
   GetFunctionCommand,
   LambdaClient,
   ListEventSourceMappingsCommand,
+  PutFunctionEventInvokeConfigCommand,
   ResourceConflictException,
   ResourceNotFoundException,
   UpdateFunctionCodeCommand,
@@ -57,6 +58,7 @@ export interface LocalNames {
   deadLetterQueue: string;
   webhookQueue: string;
   webhookDeadLetterQueue: string;
+  ingestFailuresQueue: string;
   ingestFunction: string;
   webhookFunction: string;
   clientsTable: string;
@@ -76,6 +78,8 @@ export interface LocalOutputs {
   webhookDlqUrl: string;
   clientsTable: string;
   parameterPrefix: string;
+  /** S3 events ingest failed on after its retries, as on AWS (the on-failure destination). */
+  ingestFailuresQueueUrl: string;
   apiUrl?: string;
   apiKey?: string;
   /** The local client: its id and webhook signing secret (Standard Webhooks form). */
@@ -119,7 +123,7 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
   const dynamo = new DynamoDBClient(clientConfig);
   const lambda = new LambdaClient(clientConfig);
 
-  const [jobsQueue, webhookQueue] = await Promise.all([
+  const [jobsQueue, webhookQueue, ingestFailures] = await Promise.all([
     createQueueWithDlq(
       sqs,
       names.queue,
@@ -134,6 +138,7 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
       WEBHOOK.visibilityTimeoutSec,
       WEBHOOK.maxReceiveCount,
     ),
+    createQueue(sqs, names.ingestFailuresQueue),
     createBucket(s3, names.bucket),
     createTable(dynamo, names.table),
     createClientsTable(dynamo, names.clientsTable),
@@ -150,6 +155,7 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
     webhookDlqUrl: webhookQueue.dlqUrl,
     clientsTable: names.clientsTable,
     parameterPrefix: names.parameterPrefix,
+    ingestFailuresQueueUrl: ingestFailures.url,
   };
   const environment = {
     ...resourcesToEnv({ ...outputs, dlqUrl: undefined }),
@@ -160,6 +166,14 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
   };
 
   const ingestArn = await deployFunction(lambda, names.ingestFunction, FUNCTIONS.ingest, environment);
+  // As on AWS (infra/ingest.ts): events still failing after the retries land in a queue, not lost.
+  await lambda.send(
+    new PutFunctionEventInvokeConfigCommand({
+      FunctionName: names.ingestFunction,
+      MaximumRetryAttempts: FUNCTIONS.ingest.asyncRetries,
+      DestinationConfig: { OnFailure: { Destination: ingestFailures.arn } },
+    }),
+  );
   await lambda
     .send(
       new AddPermissionCommand({
@@ -332,6 +346,17 @@ async function createQueueWithDlq(
   );
   if (!queue.QueueUrl || !dlq.QueueUrl) throw new Error(`CreateQueue returned no URL for ${name}`);
   return { url: queue.QueueUrl, arn: await queueArn(sqs, queue.QueueUrl), dlqUrl: dlq.QueueUrl };
+}
+
+async function createQueue(sqs: SQSClient, name: string): Promise<{ url: string; arn: string }> {
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: { MessageRetentionPeriod: String(QUEUE.deadLetterRetentionSec) },
+    }),
+  );
+  if (!queue.QueueUrl) throw new Error(`CreateQueue returned no URL for ${name}`);
+  return { url: queue.QueueUrl, arn: await queueArn(sqs, queue.QueueUrl) };
 }
 
 async function queueArn(sqs: SQSClient, url: string | undefined): Promise<string> {

@@ -5,7 +5,12 @@
  * health checks throughout.
  */
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isFinal, type Job, JobStatus } from '../../core/job.ts';
 import { deriveJobId } from '../../core/keys.ts';
@@ -156,8 +161,17 @@ describe('worker delivery (emulator)', () => {
 
   it('marks a job FAILED when its message lands in the dead-letter queue (the worker crashed on it)', async () => {
     const jobId = await sleepJob('dead-lettered', 60_000);
-    const job = await stack.jobs.claim(jobId, 'crashed-worker', 60_000);
+    // Claimed by a worker that died: its lease lapses at once, so the job is nobody's.
+    const job = await stack.jobs.claim(jobId, 'crashed-worker', 1);
     // What SQS does after the last delivery whose worker died: move the message to the DLQ.
+    const moved = await stack.aws.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: stack.outputs.queueUrl, WaitTimeSeconds: 5 }),
+    );
+    for (const m of moved.Messages ?? []) {
+      await stack.aws.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: stack.outputs.queueUrl, ReceiptHandle: m.ReceiptHandle }),
+      );
+    }
     await stack.aws.sqs.send(
       new SendMessageCommand({
         QueueUrl: stack.outputs.dlqUrl,

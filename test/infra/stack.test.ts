@@ -139,6 +139,7 @@ describe('app', () => {
         ciOptions.functions.runtime,
       ],
       ['PushSocket', handlerOf(PUSH_FUNCTIONS.socket.entry), ciOptions.functions.runtime],
+      ['ReconcilerHandler', handlerOf(FUNCTIONS.reconciler.entry), ciOptions.functions.runtime],
       ['WebhookDelivery', handlerOf(FUNCTIONS.webhook.entry), ciOptions.functions.runtime],
     ]);
   });

@@ -45,6 +45,24 @@ describe('InferencePool', () => {
     expect(results.map((r) => r.batchSize).sort()).toEqual([2, 2, 4, 4, 4, 4]);
   });
 
+  it('terminates and replaces a thread stuck on an abandoned request, and drops a waiting one', async () => {
+    const p = pool({ builtInTasks: [] });
+    await p.start();
+    const exits: Error[] = [];
+    p.on('threadExit', (e) => exits.push(e));
+    const stuck = new AbortController();
+    const waiting = new AbortController();
+    const running = p.run('sleep', sleepInput(600_000), stuck.signal);
+    const queued = p.run('sleep', sleepInput(1), waiting.signal);
+    waiting.abort(new Error('deadline'));
+    await expect(queued).rejects.toThrow('deadline');
+    stuck.abort(new Error('deadline'));
+    await expect(running).rejects.toThrow(/exited/);
+    expect(exits).toHaveLength(1);
+    // The replacement thread takes the next request.
+    expect((await p.run('sleep', sleepInput(1))).result).toMatchObject({ sleptMs: expect.any(Number) });
+  });
+
   it('fails only the bad input of a batch', async () => {
     const p = pool({ maxBatchSize: 2, maxBatchWaitMs: 200 });
     await p.start();

@@ -3,14 +3,16 @@
  * QUEUED job with one queue message, whatever the key and however often the event arrives.
  */
 
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionEventInvokeConfigCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTIONS } from '../../core/config.ts';
 import { type Job, JobStatus } from '../../core/job.ts';
 import { deriveJobId } from '../../core/keys.ts';
 import { parseJobMessage } from '../../core/queue-message.ts';
+import { ingestObject } from '../../functions/ingest/ingest-object.ts';
 import { createTestStack, eventually, type TestStack } from '../support/local-stack.ts';
 
 let stack: TestStack;
@@ -120,7 +122,11 @@ describe('ingest (emulator)', () => {
 
   it('yields one job and one message when the same event is delivered twice', async () => {
     const object = await put('uploads/twice.png', 'twice');
-    const job = await waitForJob(jobFor(object));
+    // Wait for the real event's ingest to finish (its message sent and recorded) first.
+    const job = await eventually(async () => {
+      const j = await stack.jobs.get(jobFor(object));
+      return j?.messageId ? j : undefined;
+    });
     await invokeIngest(s3Event(object.key, object.etag));
     await invokeIngest(s3Event(object.key, object.etag));
     expect(await stack.jobs.get(job.jobId)).toMatchObject({
@@ -128,6 +134,22 @@ describe('ingest (emulator)', () => {
       messageId: job.messageId,
     });
     expect(await drainQueue()).toHaveLength(1);
+  });
+
+  it('sends one message for 100 concurrent duplicates of one event (the send is claimed first)', async () => {
+    // Outside uploads/, so no notification races the duplicates: all 100 start from nothing.
+    const object = await put('incoming/burst.png', 'burst');
+    await drainQueue();
+    const deps = { ...stack.aws, jobs: stack.jobs, queueUrl: stack.outputs.queueUrl };
+    const stored = { key: 'uploads/burst.png', etag: object.etag, size: 5, metadata: {} };
+    const outcomes = await Promise.all(
+      Array.from({ length: 100 }, () => ingestObject(deps, stack.outputs.bucket, stored)),
+    );
+    expect(outcomes.filter((o) => o.outcome === 'enqueued')).toHaveLength(1);
+    expect(new Set(outcomes.map((o) => o.job.jobId)).size).toBe(1);
+    const messages = await drainQueue();
+    expect(messages).toHaveLength(1);
+    expect((await stack.jobs.get(jobFor(stored)))?.messageId).toBe(messages[0]?.MessageId);
   });
 
   it('sends the missing message when a retry finds a job that a crash left un-enqueued', async () => {
@@ -139,12 +161,12 @@ describe('ingest (emulator)', () => {
     const jobId = jobFor({ key, etag: object.etag });
     await waitForJob(jobId);
     await drainQueue();
-    // Simulate the crash: forget the message id, as if the send never happened.
+    // Simulate the crash: forget the message id and the send claim, as if the send never happened.
     await stack.aws.dynamo.send(
       new (await import('@aws-sdk/lib-dynamodb')).UpdateCommand({
         TableName: stack.outputs.table,
         Key: { jobId },
-        UpdateExpression: 'REMOVE messageId',
+        UpdateExpression: 'REMOVE messageId, sendClaimId, sendClaimedAt',
       }),
     );
     await invokeIngest(s3Event(key, object.etag));
@@ -172,6 +194,14 @@ describe('ingest (emulator)', () => {
     const messages = (await drainQueue()).map((m) => parseJobMessage(m.Body)?.jobId);
     expect(messages).toContain(jobFor(current));
     expect(messages).not.toContain(jobFor(old));
+  });
+
+  it('sends events that fail every retry to the ingest failures queue, as on AWS', async () => {
+    const config = await lambda.send(
+      new GetFunctionEventInvokeConfigCommand({ FunctionName: functionName() }),
+    );
+    expect(config.MaximumRetryAttempts).toBe(FUNCTIONS.ingest.asyncRetries);
+    expect(config.DestinationConfig?.OnFailure?.Destination).toMatch(/ferry-ingest-failures-/);
   });
 
   it('ignores other prefixes, folder placeholders and S3 test events', async () => {

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createOcrTask,
   type OcrPrepared,
@@ -34,10 +34,6 @@ async function read(png: Uint8Array): Promise<OcrResult> {
 
 beforeAll(async () => {
   task = await createOcrTask().load(cpuRuntime);
-});
-
-afterAll(async () => {
-  await task?.release?.();
 });
 
 describe('ocr task on the real PP-OCRv4 models (CPU)', () => {

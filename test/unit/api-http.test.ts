@@ -253,6 +253,9 @@ describe('POST /uploads validation', () => {
     ],
     ['a bad task name', { ...upload, task: 'OCR!' }, 'task', /task name/],
     ['an unknown upload method', { ...upload, uploadMethod: 'PATCH' }, 'uploadMethod', /PUT/],
+    ['a negative timeout', { ...upload, timeoutSec: -5 }, 'timeoutSec', /above 0/],
+    ['a timeout in words', { ...upload, timeoutSec: '60' }, 'timeoutSec', /number of seconds/],
+    ['a timeout over the maximum', { ...upload, timeoutSec: 10 ** 9 }, 'timeoutSec', /at most/],
     ['an unknown field', { ...upload, webhookURL: 'https://x.example' }, 'webhookURL', /not a known field/],
     ['a non-string metadata value', { ...upload, metadata: { n: 1 } }, 'metadata.n', /strings/],
     [

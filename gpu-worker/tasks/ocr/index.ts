@@ -130,10 +130,6 @@ export function createOcrTask(
             height: prepared.image.height,
           };
         },
-
-        async release(): Promise<void> {
-          await Promise.all([detSession.release(), recSession.release()]);
-        },
       };
     },
   };

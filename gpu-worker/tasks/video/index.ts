@@ -70,6 +70,9 @@ export function createVideoOcrTask(
   return {
     name: 'video-ocr',
     maxInputBytes: options.maxBytes,
+    // A video job runs for as long as its video allows: 3 s of work per second of the longest
+    // video accepted (far slower than 2 CPU cores read slides), capped by the worker's maximum.
+    timeoutSec: options.maxDurationSec * 3,
     resumable: true,
     run: (input, ctx) => runVideoOcr(options, input, ctx),
   };

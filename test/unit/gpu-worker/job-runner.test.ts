@@ -12,6 +12,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { JobStateConflictError } from '../../../core/errors.ts';
 import { type Job, JobStatus } from '../../../core/job.ts';
 import { workerConfigFromEnv } from '../../../gpu-worker/config.ts';
 import { InvalidInputError } from '../../../gpu-worker/errors.ts';
@@ -20,7 +21,11 @@ import { pinoLog } from '../../../gpu-worker/logger.ts';
 
 const s3 = mockClient(S3Client);
 const sqs = mockClient(SQSClient);
-const config = workerConfigFromEnv({ FERRY_WORKER_ID: 'w1', FERRY_MAX_RECEIVE_COUNT: '5' });
+const config = workerConfigFromEnv({
+  FERRY_WORKER_ID: 'w1',
+  FERRY_MAX_RECEIVE_COUNT: '5',
+  FERRY_AWS_RETRY_SEC: '0',
+});
 
 const job: Job = {
   jobId: 'j1',
@@ -156,6 +161,29 @@ describe('JobRunner', () => {
     );
     expect(sqs.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input.VisibilityTimeout).toBe(0);
     expect(sqs.commandCalls(DeleteMessageCommand)).toHaveLength(0);
+  });
+
+  it('hides, never deletes, a message whose job another worker holds under a live lease', async () => {
+    const store = fakeStore();
+    const held: Job = { ...job, workerId: 'w2', leaseExpiresAt: Date.now() + 10_000 };
+    store.claim = async () => {
+      throw new JobStateConflictError('j1', [JobStatus.Queued], held);
+    };
+    const out = await runner(store).run(message(2), new AbortController().signal);
+    expect(out.outcome).toBe('skipped');
+    expect(sqs.commandCalls(DeleteMessageCommand)).toHaveLength(0);
+    const hide = sqs.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input.VisibilityTimeout;
+    expect(hide).toBeGreaterThanOrEqual(10);
+    expect(hide).toBeLessThanOrEqual(12);
+  });
+
+  it('deletes a duplicate message whose job is already final', async () => {
+    const store = fakeStore();
+    store.claim = async () => {
+      throw new JobStateConflictError('j1', [JobStatus.Queued], { ...job, status: JobStatus.Succeeded });
+    };
+    await runner(store).run(message(2), new AbortController().signal);
+    expect(sqs.commandCalls(DeleteMessageCommand)).toHaveLength(1);
   });
 
   it('deletes a malformed message without touching any job', async () => {
