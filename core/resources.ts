@@ -5,7 +5,7 @@
  * AWS_ENDPOINT_URL, credentials and region differ between MiniStack, LocalStack and AWS.
  */
 import { z } from 'zod';
-import { ConfigError } from './errors.ts';
+import { readEnv } from './env.ts';
 
 const ResourcesSchema = z.object({
   FERRY_BUCKET: z.string().min(3, 'must name the S3 bucket'),
@@ -47,9 +47,7 @@ export const RESOURCE_ENV = {
 
 /** Reads the resource names from the environment; throws ConfigError naming each missing variable. */
 export function resourcesFromEnv(env: NodeJS.ProcessEnv = process.env): Resources {
-  const parsed = ResourcesSchema.safeParse(env);
-  if (!parsed.success) throw ConfigError.fromZod(parsed.error);
-  const e = parsed.data;
+  const e = readEnv(ResourcesSchema, env);
   return {
     bucket: e.FERRY_BUCKET,
     table: e.FERRY_TABLE,

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { ClientStore } from '../../core/client-store.ts';
 import { isClientId } from '../../core/clients.ts';
 import { KEY_PREFIX } from '../../core/config.ts';
-import { ConfigError } from '../../core/errors.ts';
+import { readEnv } from '../../core/env.ts';
 
 export type OwnerOf = (key: string) => Promise<string | undefined>;
 
@@ -30,11 +30,10 @@ export interface OwnerSettings {
 
 /** Reads the owner rule's settings; throws ConfigError naming a bad variable. */
 export function ownerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): OwnerSettings {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) throw ConfigError.fromZod(parsed.error);
+  const e = readEnv(EnvSchema, env);
   return {
-    ...(parsed.data.FERRY_CLIENTS_TABLE ? { clientsTable: parsed.data.FERRY_CLIENTS_TABLE } : {}),
-    ...(parsed.data.FERRY_DEFAULT_CLIENT_ID ? { defaultClientId: parsed.data.FERRY_DEFAULT_CLIENT_ID } : {}),
+    ...(e.FERRY_CLIENTS_TABLE ? { clientsTable: e.FERRY_CLIENTS_TABLE } : {}),
+    ...(e.FERRY_DEFAULT_CLIENT_ID ? { defaultClientId: e.FERRY_DEFAULT_CLIENT_ID } : {}),
   };
 }
 
