@@ -3,7 +3,6 @@
  * Ferry's error classes. Each failure kind has its own class and a stable `code` that operators
  * can search logs for; each keeps its `cause` and the ids a log needs.
  */
-import type { z } from 'zod';
 import type { Job, JobStatus } from './job.ts';
 
 export abstract class FerryError extends Error {
@@ -14,11 +13,6 @@ export abstract class FerryError extends Error {
 export class ConfigError extends FerryError {
   override readonly name = 'ConfigError';
   readonly code = 'CONFIG_INVALID';
-
-  static fromZod(error: z.ZodError): ConfigError {
-    const lines = error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    return new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
-  }
 }
 
 /** A conditional status change found the job in another state. Carries the job as it is now. */
