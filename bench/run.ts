@@ -11,6 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureEmulator } from '../scripts/local/emulator.ts';
 import { benchImages } from './images.ts';
+import { renderLevers, runLevers } from './levers.ts';
 import { processTree } from './memory.ts';
 import { type BenchContext, type BenchRows, buildReport, renderMarkdown, writeJson } from './report.ts';
 import { runIngestBurst } from './rows/ingest-burst.ts';
@@ -39,11 +40,13 @@ const USAGE = `Usage: npm run bench -- [options]
                           --env FERRY_OCR_DET_LIMIT_SIDE=736 --env FERRY_OCR_REC_BATCH=1
   --tune                  sweep threads x intra-op, OCR options, batching, in-flight limit and
                           connection reuse instead of the report (20 images, 2 repetitions each)
+  --levers                each OCR speed/memory lever against the defaults in interleaved pairs
+                          (12 images, 3 pairs each; accuracy clean and noisy; peak RSS per setting)
   --out DIR               where the JSON report goes (default bench/results)
   --help`;
 
 interface Options {
-  mode: 'full' | 'quick' | 'tune';
+  mode: 'full' | 'quick' | 'tune' | 'levers';
   images: number;
   reps: number;
   samples: number;
@@ -61,6 +64,7 @@ function parseOptions(argv: string[]): Options {
     options: {
       quick: { type: 'boolean', default: false },
       tune: { type: 'boolean', default: false },
+      levers: { type: 'boolean', default: false },
       images: { type: 'string' },
       reps: { type: 'string' },
       samples: { type: 'string' },
@@ -79,6 +83,7 @@ function parseOptions(argv: string[]): Options {
   }
   const quick = values.quick === true;
   const tune = values.tune === true;
+  const levers = values.levers === true;
   const int = (name: string, raw: string | undefined, fallback: number, min = 1) => {
     if (raw === undefined || raw === '') return fallback;
     const n = Number(raw);
@@ -102,8 +107,8 @@ function parseOptions(argv: string[]): Options {
   }
   const e = process.env;
   return {
-    mode: tune ? 'tune' : quick ? 'quick' : 'full',
-    images: int('--images', values.images ?? e.FERRY_BENCH_IMAGES, quick ? 12 : tune ? 20 : 30),
+    mode: levers ? 'levers' : tune ? 'tune' : quick ? 'quick' : 'full',
+    images: int('--images', values.images ?? e.FERRY_BENCH_IMAGES, quick || levers ? 12 : tune ? 20 : 30),
     reps: int('--reps', values.reps ?? e.FERRY_BENCH_REPS, quick ? 1 : tune ? 2 : 3),
     samples: int('--samples', values.samples ?? e.FERRY_BENCH_SAMPLES, quick ? 5 : 10),
     burst: int('--burst', values.burst ?? e.FERRY_BENCH_BURST, quick ? 100 : 500),
@@ -129,6 +134,7 @@ async function main(): Promise<void> {
   log(`rendering ${o.images} images`);
   const images = await benchImages(o.images);
   if (o.mode === 'tune') return tuneMain(o, images);
+  if (o.mode === 'levers') return leversMain(o, images);
   const rows: BenchRows = {};
   const errors: Record<string, string> = {};
   const notes: string[] = [];
@@ -286,6 +292,24 @@ async function tuneMain(o: Options, images: Awaited<ReturnType<typeof benchImage
   } finally {
     await emulator.stop();
   }
+}
+
+async function leversMain(o: Options, images: Awaited<ReturnType<typeof benchImages>>): Promise<void> {
+  const started = new Date();
+  const machine = `${os.cpus()[0]?.model.trim()}, ${os.availableParallelism()} cores`;
+  const loadAvgStart = os.loadavg()[0] as number;
+  const result = await runLevers({ images, pairs: o.reps, log });
+  console.log(
+    `# Ferry OCR levers\n\n${started.toISOString()} · ${machine} · load average ${loadAvgStart.toFixed(2)} at the start\n`,
+  );
+  console.log(renderLevers(result));
+  await mkdir(o.out, { recursive: true });
+  const file = path.join(o.out, `levers-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  await writeFile(
+    file,
+    `${JSON.stringify({ startedAt: started.toISOString(), machine, loadAvgStart, git: gitInfo(), ...result }, null, 2)}\n`,
+  );
+  log(`JSON: ${path.relative(process.cwd(), file)}`);
 }
 
 /** The OCR task's options: the naive consumer reads with the same settings as the worker. */
