@@ -14,6 +14,7 @@ import { benchImages } from './images.ts';
 import { renderLevers, runLevers } from './levers.ts';
 import { processTree } from './memory.ts';
 import { type BenchContext, type BenchRows, buildReport, renderMarkdown, writeJson } from './report.ts';
+import { runControlPlane } from './rows/control-plane.ts';
 import { runIngestBurst } from './rows/ingest-burst.ts';
 import { runNaive } from './rows/naive.ts';
 import { runPipeline } from './rows/pipeline.ts';
@@ -23,7 +24,7 @@ import { type BenchStack, createBenchStack } from './stack.ts';
 import { renderTune, runTune } from './tune.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const ROWS = ['raw', 'pipeline', 'naive', 'tesseract', 'burst'] as const;
+const ROWS = ['raw', 'pipeline', 'naive', 'tesseract', 'burst', 'control'] as const;
 type RowName = (typeof ROWS)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -163,7 +164,7 @@ async function main(): Promise<void> {
   const stacks: BenchStack[] = [];
   try {
     let emulatorError = 'not started';
-    if (o.rows.has('pipeline') || o.rows.has('naive') || o.rows.has('burst')) {
+    if (o.rows.has('pipeline') || o.rows.has('naive') || o.rows.has('burst') || o.rows.has('control')) {
       try {
         emulator = await ensureEmulator({ log });
         ministack = await emulatorVersion(emulator.endpoint);
@@ -196,6 +197,15 @@ async function main(): Promise<void> {
     await attempt('naive', async () => {
       const stack = await stackFor('n', 'naive-consumer');
       rows.naive = await runNaive({ stack, images, reps: o.reps, env: ocrOptions(o.env), log });
+    });
+    await attempt('control', async () => {
+      const stack = await stackFor('c', 'control-plane');
+      rows.control = await runControlPlane({
+        stack,
+        endpoint: (emulator as { endpoint: string }).endpoint,
+        jobs: o.mode === 'quick' ? 100 : 300,
+        log,
+      });
     });
     await attempt('tesseract', async () => {
       rows.tesseract = await runTesseract({ images, reps: o.reps, parallel: o.tesseractParallel });
