@@ -6,6 +6,7 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { ControlPlaneResult } from './rows/control-plane.ts';
 import type { BurstResult } from './rows/ingest-burst.ts';
 import type { NaiveResult } from './rows/naive.ts';
 import type { PipelineResult } from './rows/pipeline.ts';
@@ -52,6 +53,7 @@ export interface BenchRows {
   push?: PushRow;
   tesseract?: TesseractResult;
   video?: VideoResult;
+  control?: ControlPlaneResult;
 }
 
 export interface Target {
@@ -149,6 +151,7 @@ export function buildReport(
       measured: pipeline ? pct(pipeline.cer) : 'n/a',
       met: pipeline ? pipeline.cer <= 0.01 : undefined,
     },
+    ...controlTargets(rows.control, raw?.imagesPerSec),
   ];
   return { ...context, rows, ratios, targets, errors, notes };
 }
@@ -431,3 +434,28 @@ const ms = (v: number) => (Number.isFinite(v) ? `${Math.round(v)} ms` : 'n/a');
 const pct = (v: number, digits = 2) => (Number.isFinite(v) ? `${(v * 100).toFixed(digits)}%` : 'n/a');
 const fixed = (v?: number) => (v === undefined ? 'n/a' : v.toFixed(2));
 const list = (values: number[]) => values.map((v) => v.toFixed(2)).join(', ');
+
+/** The control plane's goals: 20x the OCR rate (raw row), at most 8 AWS requests per job. */
+function controlTargets(control: ControlPlaneResult | undefined, ocrPerSec: number | undefined): Target[] {
+  if (!control) return [];
+  return [
+    {
+      name: 'Control plane jobs/s (no-op task) / OCR raw images/s',
+      goal: '>= 20x',
+      measured:
+        ocrPerSec !== undefined
+          ? `${(control.jobsPerSec / ocrPerSec).toFixed(1)}x (${control.jobsPerSec.toFixed(1)} jobs/s)`
+          : `${control.jobsPerSec.toFixed(1)} jobs/s, no raw row`,
+      met: ocrPerSec !== undefined ? control.jobsPerSec >= 20 * ocrPerSec : undefined,
+    },
+    {
+      name: 'AWS requests per job, happy path (client PUT + ingest + worker)',
+      goal: '<= 8',
+      measured:
+        `${control.totalPerJob.toFixed(1)} (worker: S3 ${control.workerPerJob.S3.toFixed(2)}, ` +
+        `SQS ${control.workerPerJob.SQS.toFixed(2)}, DynamoDB ${control.workerPerJob.DynamoDB.toFixed(2)}; ` +
+        `$${control.dollarsPerMillionJobs.toFixed(2)} per million jobs at list prices)`,
+      met: control.totalPerJob <= 8,
+    },
+  ];
+}

@@ -11,8 +11,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureEmulator } from '../scripts/local/emulator.ts';
 import { benchImages } from './images.ts';
+import { renderLevers, runLevers } from './levers.ts';
 import { processTree } from './memory.ts';
 import { type BenchContext, type BenchRows, buildReport, renderMarkdown, writeJson } from './report.ts';
+import { runControlPlane } from './rows/control-plane.ts';
 import { runIngestBurst } from './rows/ingest-burst.ts';
 import { runNaive } from './rows/naive.ts';
 import { runPipeline } from './rows/pipeline.ts';
@@ -24,7 +26,7 @@ import { type BenchStack, createBenchStack } from './stack.ts';
 import { renderTune, runTune } from './tune.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const ROWS = ['raw', 'pipeline', 'naive', 'tesseract', 'burst', 'video', 'push'] as const;
+const ROWS = ['raw', 'pipeline', 'naive', 'tesseract', 'burst', 'video', 'push', 'control'] as const;
 type RowName = (typeof ROWS)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -42,11 +44,13 @@ const USAGE = `Usage: npm run bench -- [options]
                           --env FERRY_OCR_DET_LIMIT_SIDE=736 --env FERRY_OCR_REC_BATCH=1
   --tune                  sweep threads x intra-op, OCR options, batching, in-flight limit and
                           connection reuse instead of the report (20 images, 2 repetitions each)
+  --levers                each OCR speed/memory lever against the defaults in interleaved pairs
+                          (12 images, 3 pairs each; accuracy clean and noisy; peak RSS per setting)
   --out DIR               where the JSON report goes (default bench/results)
   --help`;
 
 interface Options {
-  mode: 'full' | 'quick' | 'tune';
+  mode: 'full' | 'quick' | 'tune' | 'levers';
   images: number;
   reps: number;
   samples: number;
@@ -65,6 +69,7 @@ function parseOptions(argv: string[]): Options {
     options: {
       quick: { type: 'boolean', default: false },
       tune: { type: 'boolean', default: false },
+      levers: { type: 'boolean', default: false },
       images: { type: 'string' },
       reps: { type: 'string' },
       samples: { type: 'string' },
@@ -84,6 +89,7 @@ function parseOptions(argv: string[]): Options {
   }
   const quick = values.quick === true;
   const tune = values.tune === true;
+  const levers = values.levers === true;
   const int = (name: string, raw: string | undefined, fallback: number, min = 1) => {
     if (raw === undefined || raw === '') return fallback;
     const n = Number(raw);
@@ -107,8 +113,8 @@ function parseOptions(argv: string[]): Options {
   }
   const e = process.env;
   return {
-    mode: tune ? 'tune' : quick ? 'quick' : 'full',
-    images: int('--images', values.images ?? e.FERRY_BENCH_IMAGES, quick ? 12 : tune ? 20 : 30),
+    mode: levers ? 'levers' : tune ? 'tune' : quick ? 'quick' : 'full',
+    images: int('--images', values.images ?? e.FERRY_BENCH_IMAGES, quick || levers ? 12 : tune ? 20 : 30),
     reps: int('--reps', values.reps ?? e.FERRY_BENCH_REPS, quick ? 1 : tune ? 2 : 3),
     samples: int('--samples', values.samples ?? e.FERRY_BENCH_SAMPLES, quick ? 5 : 10),
     burst: int('--burst', values.burst ?? e.FERRY_BENCH_BURST, quick ? 100 : 500),
@@ -139,6 +145,7 @@ async function main(): Promise<void> {
   log(`rendering ${o.images} images`);
   const images = await benchImages(o.images);
   if (o.mode === 'tune') return tuneMain(o, images);
+  if (o.mode === 'levers') return leversMain(o, images);
   const rows: BenchRows = {};
   const errors: Record<string, string> = {};
   const notes: string[] = [];
@@ -167,7 +174,9 @@ async function main(): Promise<void> {
   const stacks: BenchStack[] = [];
   try {
     let emulatorError = 'not started';
-    if (['pipeline', 'naive', 'burst', 'video', 'push'].some((row) => o.rows.has(row as RowName))) {
+    if (
+      ['pipeline', 'naive', 'burst', 'video', 'push', 'control'].some((row) => o.rows.has(row as RowName))
+    ) {
       try {
         emulator = await ensureEmulator({ log });
         ministack = await emulatorVersion(emulator.endpoint);
@@ -200,6 +209,15 @@ async function main(): Promise<void> {
     await attempt('naive', async () => {
       const stack = await stackFor('n', 'naive-consumer');
       rows.naive = await runNaive({ stack, images, reps: o.reps, env: ocrOptions(o.env), log });
+    });
+    await attempt('control', async () => {
+      const stack = await stackFor('c', 'control-plane');
+      rows.control = await runControlPlane({
+        stack,
+        endpoint: (emulator as { endpoint: string }).endpoint,
+        jobs: o.mode === 'quick' ? 100 : 300,
+        log,
+      });
     });
     await attempt('tesseract', async () => {
       rows.tesseract = await runTesseract({ images, reps: o.reps, parallel: o.tesseractParallel });
@@ -304,6 +322,24 @@ async function tuneMain(o: Options, images: Awaited<ReturnType<typeof benchImage
   } finally {
     await emulator.stop();
   }
+}
+
+async function leversMain(o: Options, images: Awaited<ReturnType<typeof benchImages>>): Promise<void> {
+  const started = new Date();
+  const machine = `${os.cpus()[0]?.model.trim()}, ${os.availableParallelism()} cores`;
+  const loadAvgStart = os.loadavg()[0] as number;
+  const result = await runLevers({ images, pairs: o.reps, log });
+  console.log(
+    `# Ferry OCR levers\n\n${started.toISOString()} · ${machine} · load average ${loadAvgStart.toFixed(2)} at the start\n`,
+  );
+  console.log(renderLevers(result));
+  await mkdir(o.out, { recursive: true });
+  const file = path.join(o.out, `levers-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  await writeFile(
+    file,
+    `${JSON.stringify({ startedAt: started.toISOString(), machine, loadAvgStart, git: gitInfo(), ...result }, null, 2)}\n`,
+  );
+  log(`JSON: ${path.relative(process.cwd(), file)}`);
 }
 
 /** The OCR task's options: the naive consumer reads with the same settings as the worker. */

@@ -5,7 +5,7 @@
  * is tried alone, in order, and the first that loads is kept for every later session.
  */
 import * as ort from 'onnxruntime-node';
-import type { TaskRuntime } from '../tasks/task.ts';
+import type { SessionTuning, TaskRuntime } from '../tasks/task.ts';
 
 export interface ProviderChoice {
   executionProvider: string;
@@ -24,7 +24,11 @@ export function createSessionRuntime(
   taskOptions: Record<string, unknown> = {},
 ): SessionRuntime {
   let choice: ProviderChoice | undefined;
-  const options = (provider: string, quiet = false): ort.InferenceSession.SessionOptions => ({
+  const options = (
+    provider: string,
+    quiet = false,
+    tuning: SessionTuning = {},
+  ): ort.InferenceSession.SessionOptions => ({
     executionProviders: [provider],
     // While probing a provider that may not load, keep onnxruntime's own error lines out of the
     // log: the fallback is logged once, by the worker, with the reason.
@@ -33,6 +37,7 @@ export function createSessionRuntime(
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
+    ...(tuning.cpuArena !== undefined ? { enableCpuMemArena: tuning.cpuArena } : {}),
   });
 
   return {
@@ -43,14 +48,15 @@ export function createSessionRuntime(
     get executionProvider() {
       return choice?.executionProvider ?? providers[0] ?? 'cpu';
     },
-    async createSession(modelPath: string) {
-      if (choice) return ort.InferenceSession.create(modelPath, options(choice.executionProvider));
+    async createSession(modelPath: string, tuning?: SessionTuning) {
+      if (choice)
+        return ort.InferenceSession.create(modelPath, options(choice.executionProvider, false, tuning));
       const failures: string[] = [];
       for (const [i, provider] of providers.entries()) {
         try {
           const session = await ort.InferenceSession.create(
             modelPath,
-            options(provider, i < providers.length - 1),
+            options(provider, i < providers.length - 1, tuning),
           );
           const first = providers[0];
           choice = {

@@ -23,7 +23,7 @@ export interface TaskRuntime {
    * Creates an onnxruntime session with the thread's execution providers, thread counts and
    * graph optimisation already applied (and the explicit CPU fallback, see inference/session.ts).
    */
-  createSession(modelPath: string): Promise<InferenceSession>;
+  createSession(modelPath: string, tuning?: SessionTuning): Promise<InferenceSession>;
   /**
    * Execution provider the sessions actually run on, e.g. "cuda" or "cpu". Settled by the first
    * `createSession` (which may fall back); before that it is only the preferred one.
@@ -34,6 +34,12 @@ export interface TaskRuntime {
    * name; a task reads its own entry instead of the environment. Absent outside the worker.
    */
   readonly taskOptions?: Readonly<Record<string, unknown>>;
+}
+
+/** Per-session onnxruntime settings a task may choose for its own models. */
+export interface SessionTuning {
+  /** onnxruntime's CPU memory arena (enableCpuMemArena). Default true, onnxruntime's own default. */
+  cpuArena?: boolean;
 }
 
 /** Limits every task must respect when reading untrusted input. */

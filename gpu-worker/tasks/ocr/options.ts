@@ -12,6 +12,13 @@ export interface OcrOptions {
    * scaled down to it, smaller ones are not scaled up. Env FERRY_OCR_DET_LIMIT_SIDE. Default 960.
    */
   detLimitSide: number;
+  /**
+   * Text height, in detection-input pixels, to scale each image for: the text height is estimated
+   * from the image (text-height.ts) and the side limit lowered so the text comes out this high,
+   * never above detLimitSide nor below DET_MIN_AUTO_SIDE. 0 turns it off (always detLimitSide).
+   * Env FERRY_OCR_DET_TEXT_HEIGHT. Default 0 (see bench/README.md).
+   */
+  detTextHeight: number;
   /** Probability (0..1) above which a detection-map pixel counts as text. Env FERRY_OCR_DET_THRESHOLD. Default 0.3. */
   detThreshold: number;
   /** Mean probability (0..1) a detected box needs to be kept. Env FERRY_OCR_DET_BOX_THRESHOLD. Default 0.6. */
@@ -59,10 +66,25 @@ export interface OcrOptions {
    * Env FERRY_OCR_SPACE_THRESHOLD. Default 0.01.
    */
   spaceThreshold: number;
+  /**
+   * Which model files run: "fp32", the bundled PP-OCRv4 models, or "int8", the same models
+   * quantized by `npm run models:quantize` into .ferry/models (see bench/README.md for what it
+   * measured). Env FERRY_OCR_PRECISION. Default fp32.
+   */
+  precision: OcrPrecision;
+  /**
+   * onnxruntime's CPU memory arena for the OCR sessions (enableCpuMemArena). The arena keeps each
+   * session's largest allocation for the thread's life; without it memory goes back to the allocator
+   * after every run. Env FERRY_OCR_CPU_ARENA (true/false). Default false (see bench/README.md).
+   */
+  cpuArena: boolean;
 }
+
+export type OcrPrecision = 'fp32' | 'int8';
 
 export const DEFAULT_OCR_OPTIONS: Readonly<OcrOptions> = Object.freeze({
   detLimitSide: 960,
+  detTextHeight: 12,
   detThreshold: 0.3,
   detBoxThreshold: 0.6,
   detUnclipRatio: 1.5,
@@ -74,7 +96,12 @@ export const DEFAULT_OCR_OPTIONS: Readonly<OcrOptions> = Object.freeze({
   minConfidence: 0.5,
   recoverSpaces: true,
   spaceThreshold: 0.01,
+  precision: 'fp32',
+  cpuArena: false,
 });
+
+/** The smallest side limit the text-height scaling chooses: below it the detector loses thin strokes. */
+export const DET_MIN_AUTO_SIDE = 320;
 
 /** Default recognition batch on an accelerator (any execution provider but "cpu"). */
 export const ACCELERATOR_REC_BATCH = 8;
@@ -88,6 +115,7 @@ export type OcrSettings = Omit<OcrOptions, 'recBatchSize'> & { recBatchSize?: nu
 const D = DEFAULT_OCR_OPTIONS;
 const OcrEnvSchema = z.object({
   FERRY_OCR_DET_LIMIT_SIDE: envInt(32, 8192, 'pixels').default(D.detLimitSide),
+  FERRY_OCR_DET_TEXT_HEIGHT: envInt(0, 1000, 'pixels').default(D.detTextHeight),
   FERRY_OCR_DET_THRESHOLD: envNumber(0, 1).default(D.detThreshold),
   FERRY_OCR_DET_BOX_THRESHOLD: envNumber(0, 1).default(D.detBoxThreshold),
   FERRY_OCR_DET_UNCLIP_RATIO: envNumber(0, 10).default(D.detUnclipRatio),
@@ -99,6 +127,8 @@ const OcrEnvSchema = z.object({
   FERRY_OCR_MIN_CONFIDENCE: envNumber(0, 1).default(D.minConfidence),
   FERRY_OCR_RECOVER_SPACES: envBool().default(D.recoverSpaces),
   FERRY_OCR_SPACE_THRESHOLD: envNumber(0, 1).default(D.spaceThreshold),
+  FERRY_OCR_PRECISION: z.enum(['fp32', 'int8']).default(D.precision),
+  FERRY_OCR_CPU_ARENA: envBool().default(D.cpuArena),
 });
 
 /**
@@ -110,6 +140,7 @@ export function readOcrSettings(env: Record<string, string | undefined> = proces
   const e = readEnv(OcrEnvSchema, env);
   return {
     detLimitSide: e.FERRY_OCR_DET_LIMIT_SIDE,
+    detTextHeight: e.FERRY_OCR_DET_TEXT_HEIGHT,
     detThreshold: e.FERRY_OCR_DET_THRESHOLD,
     detBoxThreshold: e.FERRY_OCR_DET_BOX_THRESHOLD,
     detUnclipRatio: e.FERRY_OCR_DET_UNCLIP_RATIO,
@@ -121,6 +152,8 @@ export function readOcrSettings(env: Record<string, string | undefined> = proces
     minConfidence: e.FERRY_OCR_MIN_CONFIDENCE,
     recoverSpaces: e.FERRY_OCR_RECOVER_SPACES,
     spaceThreshold: e.FERRY_OCR_SPACE_THRESHOLD,
+    precision: e.FERRY_OCR_PRECISION,
+    cpuArena: e.FERRY_OCR_CPU_ARENA,
   };
 }
 

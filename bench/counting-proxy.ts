@@ -1,0 +1,81 @@
+/**
+ * @module bench/counting-proxy
+ * An HTTP proxy in front of the emulator that counts AWS requests by service and operation, so
+ * a row can say how many S3, SQS and DynamoDB calls a job costs. The worker is pointed at it with
+ * AWS_ENDPOINT_URL; the SDK's requests are forwarded unchanged. Hand-written (a few lines of
+ * node:http) because the counting needs the X-Amz-Target header and the S3 method/path, which a
+ * generic proxy library would hide behind its own hooks anyway.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type Service = 'S3' | 'SQS' | 'DynamoDB';
+
+export interface CountingProxy {
+  url: string;
+  /** Requests since the last reset, by service and by "Service Operation". */
+  counts(): { byService: Record<Service, number>; byOperation: Record<string, number> };
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** The service and operation of one request, from the headers the SDK sends. */
+export function classify(method: string, url: string, target: string | undefined): [Service, string] {
+  if (target?.startsWith('DynamoDB_')) return ['DynamoDB', target.split('.')[1] ?? 'unknown'];
+  if (target?.startsWith('AmazonSQS.')) return ['SQS', target.split('.')[1] ?? 'unknown'];
+  const action = /[?&]Action=([A-Za-z]+)/.exec(url)?.[1];
+  if (action) return ['SQS', action];
+  return ['S3', method];
+}
+
+export async function startCountingProxy(endpoint: string): Promise<CountingProxy> {
+  const upstream = new URL(endpoint);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
+  let byService: Record<Service, number> = { S3: 0, SQS: 0, DynamoDB: 0 };
+  let byOperation: Record<string, number> = {};
+  const server = http.createServer((req, res) => {
+    const target = req.headers['x-amz-target'];
+    const [service, operation] = classify(
+      req.method ?? 'GET',
+      req.url ?? '/',
+      typeof target === 'string' ? target : undefined,
+    );
+    byService[service]++;
+    const key = `${service} ${operation}`;
+    byOperation[key] = (byOperation[key] ?? 0) + 1;
+    const forward = http.request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+        agent,
+      },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    forward.on('error', () => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    counts: () => ({ byService: { ...byService }, byOperation: { ...byOperation } }),
+    reset() {
+      byService = { S3: 0, SQS: 0, DynamoDB: 0 };
+      byOperation = {};
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      agent.destroy();
+    },
+  };
+}
