@@ -34,10 +34,11 @@ export function createApi({ storage, clients, queues, secrets, functions, option
       timeout: `${options.timeoutSec} seconds`,
       memory: `${options.memoryMb} MB`,
       environment: {
-        ...resourceEnvironment(storage, queues),
-        FERRY_WEBHOOK_QUEUE_URL: queues.webhooks.url,
-        FERRY_CLIENTS_TABLE: clients.name,
-        FERRY_PARAMETER_PREFIX: secrets.prefix,
+        ...resourceEnvironment(storage, queues, {
+          webhookQueueUrl: queues.webhooks.url,
+          clientsTable: clients.name,
+          parameterPrefix: secrets.prefix,
+        }),
         FERRY_CORS_ORIGINS: options.corsOrigins.join(','),
       },
       permissions: $resolve({

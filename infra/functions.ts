@@ -3,7 +3,7 @@
  * What the three Lambda functions share: runtime, architecture, log retention and format, and
  * a role that only Lambda may assume.
  */
-import { resourcesToEnv } from '../core/resources.ts';
+import { type ResourceNames, resourcesToEnv } from '../core/resources.ts';
 import { assumeRolePolicy } from './iam.ts';
 import { type FunctionsOptions, sstRetention } from './options.ts';
 import type { Queues } from './queues.ts';
@@ -11,13 +11,18 @@ import type { Storage } from './storage.ts';
 
 /**
  * The resource variables core/resources.ts requires of every function (bucket, table, jobs
- * queue), whether or not the function itself uses all three.
+ * queue), whether or not the function itself uses all three, plus the optional ones it names.
  */
-export function resourceEnvironment(storage: Storage, queues: Queues): Record<string, $util.Input<string>> {
+export function resourceEnvironment(
+  storage: Storage,
+  queues: Queues,
+  optional: Omit<ResourceNames<$util.Input<string>>, 'bucket' | 'table' | 'queueUrl'> = {},
+): Record<string, $util.Input<string>> {
   return resourcesToEnv({
     bucket: storage.bucket.name,
     table: storage.table.name,
     queueUrl: queues.jobs.url,
+    ...optional,
   });
 }
 

@@ -39,8 +39,7 @@ export function createIngest({ storage, clients, queues, functions, options }: I
       timeout: `${options.timeoutSec} seconds`,
       memory: `${options.memoryMb} MB`,
       environment: {
-        ...resourceEnvironment(storage, queues),
-        FERRY_CLIENTS_TABLE: clients.name,
+        ...resourceEnvironment(storage, queues, { clientsTable: clients.name }),
         ...(options.defaultClientId ? { FERRY_DEFAULT_CLIENT_ID: options.defaultClientId } : {}),
       },
       permissions: $resolve({

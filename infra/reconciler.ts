@@ -26,8 +26,7 @@ export function createReconciler({ storage, queues, functions }: ReconcilerInput
       timeout: `${FUNCTIONS.reconciler.timeoutSec} seconds`,
       memory: `${FUNCTIONS.reconciler.memoryMb} MB`,
       environment: {
-        ...resourceEnvironment(storage, queues),
-        FERRY_WEBHOOK_QUEUE_URL: queues.webhooks.url,
+        ...resourceEnvironment(storage, queues, { webhookQueueUrl: queues.webhooks.url }),
       },
       permissions: $resolve({
         tableArn: storage.table.arn,

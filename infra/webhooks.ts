@@ -32,9 +32,10 @@ export function createWebhooks({ storage, queues, secrets, functions, options }:
       timeout: `${options.timeoutSec} seconds`,
       memory: `${options.memoryMb} MB`,
       environment: {
-        ...resourceEnvironment(storage, queues),
-        FERRY_WEBHOOK_QUEUE_URL: queues.webhooks.url,
-        FERRY_PARAMETER_PREFIX: secrets.prefix,
+        ...resourceEnvironment(storage, queues, {
+          webhookQueueUrl: queues.webhooks.url,
+          parameterPrefix: secrets.prefix,
+        }),
       },
       permissions: $resolve({
         tableArn: storage.table.arn,
