@@ -148,7 +148,9 @@ function startPolling(reason: string): void {
 
 function onEvent(event: PushEvent): void {
   const row = rows.get(event.jobId);
-  if (row) showStatus(row, event.status, event.error, event.progress?.percent);
+  // The snapshot that answers the subscription says AWAITING_UPLOAD: the row knows better while sending.
+  const stale = event.status === 'AWAITING_UPLOAD' && row?.status.textContent === 'UPLOADING';
+  if (row && !stale) showStatus(row, event.status, event.error, event.progress?.percent);
   const cell = document.querySelector<HTMLElement>(`#jobs tr[data-job="${event.jobId}"] .status`);
   if (cell) {
     cell.textContent = event.status;
@@ -412,7 +414,8 @@ function renderResult(job: JobView, doc: ResultDoc, file?: File): HTMLElement[] 
     figure.append(svg);
     out.push(figure, info);
   }
-  const text = doc.text ?? '';
+  // A video's result has no single text: its segments' text, in order, is the full text.
+  const text = doc.text ?? doc.segments?.map((s) => s.text ?? '').join('\n') ?? '';
   const copy = el('button', { type: 'button', textContent: 'Copy text' });
   copy.addEventListener('click', () => {
     void navigator.clipboard?.writeText(text).then(() => (copy.textContent = 'Copied'));
