@@ -105,6 +105,7 @@ export const PartUrlsQuerySchema = z.strictObject({
     .number({ message: 'must be a part number' })
     .int('must be a whole part number')
     .min(1, 'must be a part number from 1')
+    .max(S3_MULTIPART.maxParts, `must be at most ${S3_MULTIPART.maxParts}`)
     .default(1),
 });
 export type PartUrlsQuery = z.infer<typeof PartUrlsQuerySchema>;

@@ -2,7 +2,8 @@
  * @module functions/api/response-schemas
  * The API's answers as zod schemas, for the OpenAPI document (openapi.ts). Each is checked at
  * compile time against the TypeScript type the handlers return (`covering<T>()`: the schema
- * satisfies the type and names every one of its fields), so the document cannot drift from the code.
+ * satisfies the type and names every one of its fields; `satisfies` where every field is
+ * required), so the document cannot drift from the code.
  */
 import { z } from 'zod';
 import { JobStatus } from '../../core/job.ts';
