@@ -3,24 +3,24 @@
  * The CLI's client: the package's typed API client (core/api-client.ts) with CLI errors, plus
  * the upload to a presigned URL (streamed, reporting progress) and the result download.
  */
-import { FerryApi, FerryApiError, FerryUnreachableError, summarise } from '../core/api-client.ts';
-import type { JobView } from '../functions/api/job-view.ts';
-import type { JobListView } from '../functions/api/jobs.ts';
-import type { PartUrl } from '../functions/api/multipart.ts';
-import type { CreatedUpload, UploadTarget } from '../functions/api/uploads.ts';
+import {
+  type CompletedUpload,
+  type CreatedUpload,
+  type CreateUploadBody,
+  FerryApi,
+  FerryApiError,
+  FerryUnreachableError,
+  type JobListView,
+  type JobView,
+  type ListJobsParams,
+  type PartUrl,
+  summarise,
+  type UploadTarget,
+} from '../core/api-client.ts';
 import type { ApiConfig } from './config.ts';
 import { ApiRequestError, CliConfigError, TransferError } from './errors.ts';
 
-export type { CreatedUpload, JobListView, JobView, UploadTarget };
-
-export interface CreateUploadBody {
-  filename: string;
-  contentType: string;
-  size: number;
-  task?: string;
-  webhookUrl?: string;
-  metadata?: Record<string, string>;
-}
+export type { CreatedUpload, CreateUploadBody, JobListView, JobView, UploadTarget };
 
 /** Bytes per chunk of an upload body (also the progress granularity). */
 const UPLOAD_CHUNK_BYTES = 64 * 1024;
@@ -36,42 +36,33 @@ export class FerryClient {
   }
 
   createUpload(body: CreateUploadBody): Promise<CreatedUpload> {
-    return this.#request<CreatedUpload>('POST', '/uploads', body);
+    return this.#call((api) => api.createUpload(body));
   }
 
   getJob(jobId: string): Promise<JobView> {
-    return this.#request<JobView>('GET', `/jobs/${encodeURIComponent(jobId)}`);
+    return this.#call((api) => api.getJob(jobId));
   }
 
-  listJobs(query: { status?: string; limit?: number; cursor?: string }): Promise<JobListView> {
-    const params = new URLSearchParams();
-    if (query.status) params.set('status', query.status);
-    if (query.limit !== undefined) params.set('limit', String(query.limit));
-    if (query.cursor) params.set('cursor', query.cursor);
-    const qs = params.toString();
-    return this.#request<JobListView>('GET', `/jobs${qs ? `?${qs}` : ''}`);
+  listJobs(query: ListJobsParams): Promise<JobListView> {
+    return this.#call((api) => api.listJobs(query));
   }
 
   cancelJob(jobId: string): Promise<JobView> {
-    return this.#request<JobView>('DELETE', `/jobs/${encodeURIComponent(jobId)}`);
+    return this.#call((api) => api.cancelJob(jobId));
   }
 
   /** More part URLs of a job's multipart upload, from part `from`. */
-  async partUrls(jobId: string, from: number): Promise<PartUrl[]> {
-    const page = await this.#request<{ parts: PartUrl[] }>(
-      'GET',
-      `/uploads/${encodeURIComponent(jobId)}/parts?from=${from}`,
-    );
-    return page.parts;
+  partUrls(jobId: string, from: number): Promise<PartUrl[]> {
+    return this.#call((api) => api.partUrls(jobId, from));
   }
 
-  completeUpload(jobId: string, parts: { partNumber: number; etag: string }[]): Promise<unknown> {
-    return this.#request('POST', `/uploads/${encodeURIComponent(jobId)}/complete`, { parts });
+  completeUpload(jobId: string, parts: { partNumber: number; etag: string }[]): Promise<CompletedUpload> {
+    return this.#call((api) => api.completeUpload(jobId, parts));
   }
 
   /** Aborts a multipart upload; the job ends CANCELED. */
   abortUpload(jobId: string): Promise<JobView> {
-    return this.#request<JobView>('DELETE', `/uploads/${encodeURIComponent(jobId)}`);
+    return this.#call((api) => api.abortUpload(jobId));
   }
 
   /** PUTs one part to its presigned URL; resolves with the part's ETag. */
@@ -137,9 +128,10 @@ export class FerryClient {
     return res.json();
   }
 
-  async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** A typed-client call, its errors turned into the CLI's. */
+  async #call<T>(call: (api: FerryApi) => Promise<T>): Promise<T> {
     try {
-      return await this.#api.request<T>(method, path, body);
+      return await call(this.#api);
     } catch (error) {
       if (error instanceof FerryUnreachableError) throw new CliConfigError(error.message);
       if (error instanceof FerryApiError)

@@ -7,12 +7,12 @@
 import path from 'node:path';
 import { isFinal, JobStatus } from '../core/job.ts';
 import { MEDIA_TYPES, mediaTypeForFileName } from '../core/media-types.ts';
+import { MultipartUploadError, type SendPart, uploadMultipart } from '../core/multipart-upload.ts';
 import type { Command } from './args.ts';
 import type { FerryClient, JobView } from './client.ts';
 import { ApiRequestError, CliConfigError, ExitCode, exitCodeFor, UsageError } from './errors.ts';
 import { resultText } from './format.ts';
 import type { CliIo } from './io.ts';
-import { MultipartUploadError, uploadMultipart } from './multipart-upload.ts';
 import { EtaEstimator, progressLine } from './progress-bar.ts';
 import { formatBytes, progressBar, StatusBoard } from './status-board.ts';
 
@@ -130,7 +130,12 @@ async function createAndUpload(
     const interrupt = new AbortController();
     const stopListening = io.onInterrupt?.(() => interrupt.abort());
     try {
-      await uploadMultipart(client, created.jobId, plan, input.read, {
+      // Read when sent, so at most `concurrency` parts are in memory whatever the file's size.
+      const sendPart: SendPart = async (part, _onBytes, signal) => {
+        const bytes = await input.read(part.start, part.end);
+        return { etag: await client.putPart(part.url, bytes, signal), bytes: bytes.length };
+      };
+      await uploadMultipart(client, created.jobId, plan, sendPart, {
         signal: interrupt.signal,
         sleep: io.sleep,
         onProgress: (sent, parts) =>

@@ -6,12 +6,29 @@
  */
 import type { JobView, ResultView } from '../functions/api/job-view.ts';
 import type { JobListView } from '../functions/api/jobs.ts';
+import type {
+  CompletedUpload,
+  CompleteUploadRequest,
+  MultipartPlan,
+  PartUrl,
+  PartUrlPage,
+} from '../functions/api/multipart.ts';
 import type { CreateUploadRequest, ListJobsQuery } from '../functions/api/schemas.ts';
 import type { CreatedUpload, UploadTarget } from '../functions/api/uploads.ts';
 
 export { PushWatcher } from './push-client.ts';
 export type { PushEvent, PushMessage, PushReply, PushRequest } from './push-events.ts';
-export type { CreatedUpload, JobListView, JobView, ResultView, UploadTarget };
+export type {
+  CompletedUpload,
+  CompleteUploadRequest,
+  CreatedUpload,
+  JobListView,
+  JobView,
+  MultipartPlan,
+  PartUrl,
+  ResultView,
+  UploadTarget,
+};
 
 /** Body of POST /uploads; fields with defaults may be left out. */
 export type CreateUploadBody = Partial<Pick<CreateUploadRequest, 'task' | 'uploadMethod'>> &
@@ -76,6 +93,25 @@ export class FerryApi {
 
   cancelJob(jobId: string): Promise<JobView> {
     return this.request<JobView>('DELETE', `/jobs/${encodeURIComponent(jobId)}`);
+  }
+
+  /** Presigned URLs of a multipart upload's parts, from part `from` (a page at a time). */
+  async partUrls(jobId: string, from: number): Promise<PartUrl[]> {
+    const page = await this.request<PartUrlPage>(
+      'GET',
+      `/uploads/${encodeURIComponent(jobId)}/parts?from=${from}`,
+    );
+    return page.parts;
+  }
+
+  /** Joins the uploaded parts (each with the ETag its PUT answered) into the job's file. */
+  completeUpload(jobId: string, parts: CompleteUploadRequest['parts']): Promise<CompletedUpload> {
+    return this.request<CompletedUpload>('POST', `/uploads/${encodeURIComponent(jobId)}/complete`, { parts });
+  }
+
+  /** Aborts a multipart upload (its parts are deleted); the job ends CANCELED. */
+  abortUpload(jobId: string): Promise<JobView> {
+    return this.request<JobView>('DELETE', `/uploads/${encodeURIComponent(jobId)}`);
   }
 
   /** One API call; throws FerryApiError for an error answer, FerryUnreachableError without one. */

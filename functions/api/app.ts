@@ -30,6 +30,7 @@ import {
   COMPLETE_MAX_BODY_BYTES,
   CompleteUploadSchema,
   completeMultipart,
+  PartUrlsQuerySchema,
   partUrls,
 } from './multipart.ts';
 import { openApiDocument } from './openapi.ts';
@@ -133,9 +134,11 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
     return c.json(created, 201);
   });
 
-  app.get('/uploads/:id/parts', async (c) =>
-    c.json(await partUrls(deps, c.get('principal').client.clientId, c.req.param('id'), c.req.query('from'))),
-  );
+  app.get('/uploads/:id/parts', async (c) => {
+    const parsed = PartUrlsQuerySchema.safeParse(c.req.query());
+    if (!parsed.success) throw ApiError.fromZod(parsed.error);
+    return c.json(await partUrls(deps, c.get('principal').client.clientId, c.req.param('id'), parsed.data));
+  });
 
   app.post('/uploads/:id/complete', async (c) => {
     const parsed = CompleteUploadSchema.safeParse(await readJson(c));

@@ -53,6 +53,19 @@ export interface PartUrl {
   url: string;
 }
 
+/** Answer of `GET /uploads/{jobId}/parts`. */
+export interface PartUrlPage {
+  parts: PartUrl[];
+}
+
+/** Answer of `POST /uploads/{jobId}/complete`. */
+export interface CompletedUpload {
+  jobId: string;
+  key: string;
+  /** The object's ETag. */
+  etag: string;
+}
+
 /** The part size for `size` bytes: at least `preferred`, and large enough for S3's 10,000 parts. */
 export function partSizeFor(size: number, preferred: number): number {
   const MiB = 1024 * 1024;
@@ -86,17 +99,28 @@ export async function startMultipart(
   };
 }
 
+/** Query of `GET /uploads/{jobId}/parts`; the upper bound (the part count) is checked against the job. */
+export const PartUrlsQuerySchema = z.strictObject({
+  from: z.coerce
+    .number({ message: 'must be a part number' })
+    .int('must be a whole part number')
+    .min(1, 'must be a part number from 1')
+    .max(S3_MULTIPART.maxParts, `must be at most ${S3_MULTIPART.maxParts}`)
+    .default(1),
+});
+export type PartUrlsQuery = z.infer<typeof PartUrlsQuerySchema>;
+
 /** `GET /uploads/{jobId}/parts?from=N`: URLs of parts N .. N+99 (up to the last). */
 export async function partUrls(
   deps: ApiDeps,
   clientId: string,
   jobId: string,
-  fromRaw: string | undefined,
-): Promise<{ parts: PartUrl[] }> {
+  query: PartUrlsQuery,
+): Promise<PartUrlPage> {
   const job = await openMultipart(deps, clientId, jobId);
   const partCount = Math.ceil((job.size ?? 0) / partSizeFor(job.size ?? 0, deps.options.multipartPartBytes));
-  const from = Number(fromRaw ?? 1);
-  if (!Number.isInteger(from) || from < 1 || from > partCount) {
+  const { from } = query;
+  if (from > partCount) {
     throw ApiError.invalidField('from', `must be a part number 1..${partCount}`);
   }
   const count = Math.min(PART_URLS_PER_PAGE, partCount - from + 1);
@@ -122,7 +146,7 @@ export async function completeMultipart(
   clientId: string,
   jobId: string,
   request: CompleteUploadRequest,
-): Promise<{ jobId: string; key: string; etag: string }> {
+): Promise<CompletedUpload> {
   const job = await openMultipart(deps, clientId, jobId);
   const parts = [...request.parts].sort((a, b) => a.partNumber - b.partNumber);
   try {

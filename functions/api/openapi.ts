@@ -6,7 +6,16 @@
  * the repository.
  */
 import { z } from 'zod';
-import { CreatedUploadSchema, ErrorSchema, JobListSchema, JobViewSchema } from './response-schemas.ts';
+import { CompleteUploadSchema, PartUrlsQuerySchema } from './multipart.ts';
+import {
+  CompletedUploadSchema,
+  CreatedUploadSchema,
+  ErrorSchema,
+  JobListSchema,
+  JobViewSchema,
+  MultipartPlanSchema,
+  PartUrlListSchema,
+} from './response-schemas.ts';
 import { CreateUploadSchema, ListJobsQuerySchema } from './schemas.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -24,7 +33,7 @@ const ERROR_MEANING: Record<number, string> = {
   401: 'No API key was sent',
   403: 'The API key is not valid',
   404: 'No such job (or not yours)',
-  409: 'The job is already final; `error.status` says how it ended',
+  409: 'The job is already final (`error.status` says how it ended), or its multipart upload is not open',
   413: 'The body is too large',
   429: 'Rate or daily job limit reached; see Retry-After',
 };
@@ -46,7 +55,7 @@ function components(schemas: Record<string, z.ZodType>, io: 'input' | 'output'):
   return result;
 }
 
-/** Query parameters of GET /jobs, one per property of its schema. */
+/** Query parameters of a route, one per property of its schema. */
 function queryParameters(schema: z.ZodType): unknown[] {
   const converted = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' }) as {
     properties?: Record<string, JsonSchema>;
@@ -88,8 +97,45 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
             content: { 'application/json': { schema: ref('CreateUploadRequest') } },
           },
           responses: {
-            '201': json('CreatedUpload', 'The job, AWAITING_UPLOAD, and where to upload'),
+            '201': json(
+              'CreatedUpload',
+              'The job, AWAITING_UPLOAD, and where to upload (a MultipartPlan above the multipart threshold)',
+            ),
             ...errors(400, 401, 403, 413, 429),
+          },
+        },
+      },
+      '/uploads/{jobId}': {
+        delete: {
+          operationId: 'abortUpload',
+          summary: 'Abort a multipart upload (its parts are deleted); the job ends CANCELED',
+          parameters: [jobId],
+          responses: { '200': json('Job', 'The CANCELED job'), ...errors(400, 401, 403, 404, 409, 429) },
+        },
+      },
+      '/uploads/{jobId}/parts': {
+        get: {
+          operationId: 'partUrls',
+          summary: 'Presigned URLs of more parts of a multipart upload, a page at a time',
+          parameters: [jobId, ...queryParameters(PartUrlsQuerySchema)],
+          responses: {
+            '200': json('PartUrlList', 'Part URLs from part `from`'),
+            ...errors(400, 401, 403, 404, 409, 429),
+          },
+        },
+      },
+      '/uploads/{jobId}/complete': {
+        post: {
+          operationId: 'completeUpload',
+          summary: 'Join the uploaded parts into the file; ingest then queues the job',
+          parameters: [jobId],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: ref('CompleteUploadRequest') } },
+          },
+          responses: {
+            '200': json('CompletedUpload', 'The file is whole'),
+            ...errors(400, 401, 403, 404, 409, 413, 429),
           },
         },
       },
@@ -127,12 +173,18 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Your Ferry API key' } },
       schemas: {
-        ...components({ CreateUploadRequest: CreateUploadSchema }, 'input'),
+        ...components(
+          { CreateUploadRequest: CreateUploadSchema, CompleteUploadRequest: CompleteUploadSchema },
+          'input',
+        ),
         ...components(
           {
             Job: JobViewSchema,
             JobList: JobListSchema,
             CreatedUpload: CreatedUploadSchema,
+            MultipartPlan: MultipartPlanSchema,
+            PartUrlList: PartUrlListSchema,
+            CompletedUpload: CompletedUploadSchema,
             Error: ErrorSchema,
           },
           'output',

@@ -4,17 +4,22 @@
  * API serving the built app, and the real GPU worker (CPU, real OCR). A file picked while no
  * worker runs is canceled while QUEUED; then three images and one corrupt file are dropped: the
  * images reach SUCCEEDED live with their OCR boxes drawn, the corrupt one FAILED with its
- * sentence. Screenshots of the result views go to test-artifacts/web/.
+ * sentence. Then an 11 MiB video goes up as a multipart upload (the API's threshold is lowered to
+ * 6 MiB, 5 MiB parts), the worker reads it, and its result view shows the clickable segment
+ * timeline; another, whose first part fails once and second part hangs, retries the first and is
+ * canceled mid-upload (the upload aborted, no part left). Screenshots go to test-artifacts/web/.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { type Browser, chromium, type Page, type Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalApi, startLocalApi } from '../../functions/api/local-server.ts';
 import { ensureWebBuild } from '../../scripts/local/web-build.ts';
 import { addPushChannel } from '../push/helpers.ts';
 import { chromiumPath } from '../support/chromium.ts';
 import { createTestStack, type TestStack } from '../support/local-stack.ts';
+import { slideVideo } from '../support/test-videos.ts';
 import { renderTextImage } from '../support/text-images.ts';
 import { startWorker, type WorkerProcess } from '../support/worker-process.ts';
 
@@ -24,12 +29,18 @@ let api: LocalApi;
 let browser: Browser;
 let page: Page;
 let worker: WorkerProcess | undefined;
+const MiB = 1024 * 1024;
 
 beforeAll(async () => {
   const executablePath = chromiumPath();
   stack = await createTestStack();
   const [push, webDir] = await Promise.all([addPushChannel(stack), ensureWebBuild()]);
-  Object.assign(process.env, stack.env, { POWERTOOLS_LOG_LEVEL: 'ERROR' });
+  Object.assign(process.env, stack.env, {
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    // Small enough that the video below goes up in parts, as a file of gigabytes would.
+    FERRY_MULTIPART_THRESHOLD_BYTES: String(6 * MiB),
+    FERRY_MULTIPART_PART_BYTES: String(5 * MiB),
+  });
   api = await startLocalApi({
     web: { dir: webDir, config: { pushUrl: push.pushUrl, apiKey: stack.client.apiKey } },
   });
@@ -122,4 +133,91 @@ describe('web app in Chromium', () => {
     expect(await page.locator('#jobs tbody tr').last().textContent()).toContain('fourth.png');
     await page.screenshot({ path: path.join(ARTIFACTS, 'page.png'), fullPage: true });
   });
+
+  it('sends a large video in parts and shows its segment timeline', { timeout: 180_000 }, async () => {
+    const { slides, bytes } = await bigVideo();
+    const parts: string[] = [];
+    page.on('request', (r) => {
+      const url = new URL(r.url());
+      if (r.method() === 'PUT' && url.searchParams.has('partNumber'))
+        parts.push(url.searchParams.get('partNumber') ?? '');
+    });
+    await page.setInputFiles('#file-input', {
+      name: 'talk.mp4',
+      mimeType: 'video/mp4',
+      buffer: bytes,
+    });
+    await expect.poll(() => statusOf('talk.mp4'), { timeout: 150_000 }).toBe('SUCCEEDED');
+    expect(parts.sort()).toEqual(['1', '2', '3']);
+    expect(await row('talk.mp4').locator('.error').count()).toBe(0);
+
+    await row('talk.mp4').getByRole('button', { name: 'Show result' }).click();
+    await expect.poll(() => page.locator('#result h3').textContent()).toBe('talk.mp4');
+    const segments = page.locator('#result .timeline button');
+    await expect.poll(() => segments.count()).toBeGreaterThanOrEqual(slides.length - 1);
+    expect(await segments.allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^\d+\.\ds Slide \d/)]),
+    );
+    // A segment's button seeks the video to where that text starts.
+    const last = segments.last();
+    const start = Number.parseFloat((await last.textContent()) ?? '');
+    expect(start).toBeGreaterThan(0);
+    await last.click();
+    await expect
+      .poll(() =>
+        page.locator('#result video').evaluate((v) => (v as unknown as { currentTime: number }).currentTime),
+      )
+      .toBeCloseTo(start, 0);
+    expect(await page.locator('#result .full-text').textContent()).toMatch(/Slide/);
+    await page.locator('#result').screenshot({ path: path.join(ARTIFACTS, 'result-video.png') });
+  });
+
+  it('retries a failed part, and Cancel aborts an upload in parts', { timeout: 60_000 }, async () => {
+    const tries = new Map<number, number>();
+    let held: Route | undefined;
+    const deletes: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'DELETE') deletes.push(new URL(r.url()).pathname);
+    });
+    await page.route(
+      (url) => url.searchParams.has('partNumber'),
+      async (route) => {
+        const part = Number(new URL(route.request().url()).searchParams.get('partNumber'));
+        tries.set(part, (tries.get(part) ?? 0) + 1);
+        if (part === 1 && tries.get(part) === 1) return route.abort('failed');
+        if (part === 2) {
+          held = route;
+          return;
+        }
+        return route.continue();
+      },
+    );
+    await page.setInputFiles('#file-input', {
+      name: 'cancel-me.mp4',
+      mimeType: 'video/mp4',
+      buffer: (await bigVideo()).bytes,
+    });
+    await expect.poll(() => tries.get(1), { timeout: 20_000 }).toBe(2);
+    expect(await statusOf('cancel-me.mp4')).toBe('UPLOADING');
+    await row('cancel-me.mp4').getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => statusOf('cancel-me.mp4'), { timeout: 15_000 }).toBe('CANCELED');
+    await held?.abort().catch(() => undefined);
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    const jobId = String(await row('cancel-me.mp4').getAttribute('data-job'));
+    expect(deletes).toContain(`/uploads/${jobId}`);
+    const job = await stack.jobs.get(jobId);
+    expect(job?.status).toBe('CANCELED');
+    const open = await stack.aws.s3.send(new ListMultipartUploadsCommand({ Bucket: stack.outputs.bucket }));
+    expect((open.Uploads ?? []).filter((u) => u.Key === job?.key)).toEqual([]);
+  });
 });
+
+/** An 8 s slide video padded to 11 MiB with a trailing MP4 `free` box (every MP4 reader skips it). */
+async function bigVideo() {
+  const { slides, file } = await slideVideo({ duration: 8, slideSec: 2, width: 640, height: 360 });
+  const video = await readFile(file);
+  const free = Buffer.alloc(11 * MiB - video.length);
+  free.writeUInt32BE(free.length);
+  free.write('free', 4, 'latin1');
+  return { slides, bytes: Buffer.concat([video, free]) };
+}

@@ -10,9 +10,11 @@ import {
   FerryApi,
   FerryApiError,
   type JobView,
+  type MultipartPlan,
   PushWatcher,
   type UploadTarget,
 } from '../../core/api-client.ts';
+import { type SendPart, uploadMultipart } from '../../core/multipart-upload.ts';
 import type { PushEvent } from '../../core/push-events.ts';
 import './style.css';
 
@@ -47,12 +49,16 @@ interface UploadRow {
   bar: HTMLProgressElement;
   cancel: HTMLButtonElement;
   view: HTMLButtonElement;
+  /** Aborts a multipart upload still in progress (Cancel then deletes its parts). */
+  uploading?: AbortController;
 }
 
 const KEY_STORAGE = 'ferry.apiKey';
 const FINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELED']);
 const PAGE_SIZE = 10;
 const POLL_MS = 2000;
+/** Parts of a large file in flight at once. */
+const PART_CONCURRENCY = 4;
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
 const el = <K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}) =>
@@ -142,7 +148,9 @@ function startPolling(reason: string): void {
 
 function onEvent(event: PushEvent): void {
   const row = rows.get(event.jobId);
-  if (row) showStatus(row, event.status, event.error, event.progress?.percent);
+  // The snapshot that answers the subscription says AWAITING_UPLOAD: the row knows better while sending.
+  const stale = event.status === 'AWAITING_UPLOAD' && row?.status.textContent === 'UPLOADING';
+  if (row && !stale) showStatus(row, event.status, event.error, event.progress?.percent);
   const cell = document.querySelector<HTMLElement>(`#jobs tr[data-job="${event.jobId}"] .status`);
   if (cell) {
     cell.textContent = event.status;
@@ -231,17 +239,72 @@ async function upload(file: File): Promise<void> {
     // Subscribe before the upload lands, so the QUEUED change is seen live.
     watcher?.subscribe({ jobIds: [created.jobId] });
     showStatus(row, 'UPLOADING');
-    await put(created.upload, file, (fraction) => {
+    const onProgress = (fraction: number) => {
       row.bar.value = fraction;
-    });
+    };
+    if (created.upload.method === 'MULTIPART') {
+      row.uploading = new AbortController();
+      await putParts(created.jobId, created.upload, file, row.uploading.signal, onProgress);
+      row.uploading = undefined;
+    } else await put(created.upload, file, onProgress);
     if (row.status.textContent === 'UPLOADING') showStatus(row, 'UPLOADED');
   } catch (error) {
-    showStatus(row, 'FAILED', error instanceof Error ? error.message : String(error));
+    // Canceled while its parts were going up: the upload was aborted and the job CANCELED.
+    if (row.uploading?.signal.aborted) showStatus(row, 'CANCELED');
+    else showStatus(row, 'FAILED', error instanceof Error ? error.message : String(error));
   }
 }
 
+/** A large file in parts (see core/multipart-upload.ts), each part PUT with XHR for byte progress. */
+function putParts(
+  jobId: string,
+  plan: MultipartPlan,
+  file: File,
+  signal: AbortSignal,
+  onProgress: (fraction: number) => void,
+): Promise<void> {
+  const sendPart: SendPart = (part, onBytes, partSignal) =>
+    new Promise((resolve, reject) => {
+      const body = file.slice(part.start, part.end);
+      const xhr = new XMLHttpRequest();
+      const abort = () => xhr.abort();
+      partSignal?.addEventListener('abort', abort, { once: true });
+      const settle = () => partSignal?.removeEventListener('abort', abort);
+      xhr.upload.addEventListener('progress', (e) => onBytes(e.loaded));
+      xhr.addEventListener('load', () => {
+        settle();
+        // Readable only when the bucket's CORS exposes it (core/config.ts BUCKET_CORS).
+        const etag = xhr.getResponseHeader('ETag');
+        if (xhr.status >= 300)
+          reject(new Error(`Storage refused part ${part.partNumber} (HTTP ${xhr.status})`));
+        else if (!etag) reject(new Error('Storage sent no ETag for a part: its CORS must expose ETag'));
+        else resolve({ etag, bytes: body.size });
+      });
+      xhr.addEventListener('error', () => {
+        settle();
+        reject(new Error(`Part ${part.partNumber} failed: network error`));
+      });
+      xhr.addEventListener('abort', () => {
+        settle();
+        reject(new DOMException('The upload was canceled', 'AbortError'));
+      });
+      xhr.open('PUT', part.url);
+      xhr.send(body);
+    });
+  return uploadMultipart(api as FerryApi, jobId, plan, sendPart, {
+    concurrency: PART_CONCURRENCY,
+    signal,
+    sleep: (ms) => new Promise((resolve) => window.setTimeout(resolve, ms)),
+    onProgress: (sent) => onProgress(sent / file.size),
+  });
+}
+
 /** XHR, not fetch: only XHR reports upload progress in browsers. */
-function put(target: UploadTarget, file: File, onProgress: (fraction: number) => void): Promise<void> {
+function put(
+  target: Exclude<UploadTarget, MultipartPlan>,
+  file: File,
+  onProgress: (fraction: number) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.upload.addEventListener('progress', (e) => e.lengthComputable && onProgress(e.loaded / e.total));
@@ -253,8 +316,6 @@ function put(target: UploadTarget, file: File, onProgress: (fraction: number) =>
       xhr.open('PUT', target.url);
       for (const [name, value] of Object.entries(target.headers)) xhr.setRequestHeader(name, value);
       xhr.send(file);
-    } else if (target.method === 'MULTIPART') {
-      reject(new Error('Files this large go up in parts, which this page does not do yet: use ferry submit'));
     } else {
       const form = new FormData();
       for (const [name, value] of Object.entries(target.fields)) form.append(name, value);
@@ -266,6 +327,11 @@ function put(target: UploadTarget, file: File, onProgress: (fraction: number) =>
 }
 
 async function cancel(row: UploadRow): Promise<void> {
+  // Still sending parts: aborting makes the upload DELETE /uploads/{jobId} (parts gone, job CANCELED).
+  if (row.uploading) {
+    row.uploading.abort();
+    return;
+  }
   try {
     const job = await (api as FerryApi).cancelJob(row.jobId as string);
     showStatus(row, job.status);
@@ -348,7 +414,8 @@ function renderResult(job: JobView, doc: ResultDoc, file?: File): HTMLElement[] 
     figure.append(svg);
     out.push(figure, info);
   }
-  const text = doc.text ?? '';
+  // A video's result has no single text: its segments' text, in order, is the full text.
+  const text = doc.text ?? doc.segments?.map((s) => s.text ?? '').join('\n') ?? '';
   const copy = el('button', { type: 'button', textContent: 'Copy text' });
   copy.addEventListener('click', () => {
     void navigator.clipboard?.writeText(text).then(() => (copy.textContent = 'Copied'));
