@@ -10,7 +10,7 @@ import { JobStatus } from '../../core/job.ts';
 import { type LocalApi, startLocalApi } from '../../functions/api/local-server.ts';
 import type { PushOutputs } from '../../scripts/local/provision-push.ts';
 import { realIo } from '../cli/helpers.ts';
-import { createTestStack, type TestStack } from '../support/local-stack.ts';
+import { createTestStack, eventually, type TestStack } from '../support/local-stack.ts';
 import { addPushChannel } from './helpers.ts';
 
 let stack: TestStack;
@@ -63,7 +63,13 @@ describe('ferry watch', () => {
   it('prints every change live, in order, and exits 1 when the job failed', async () => {
     const jobId = await newJob();
     const io = watchIo(push.pushUrl);
-    const [code] = await Promise.all([main(['watch', jobId], io), runJob(jobId, 700)]);
+    const watching = main(['watch', jobId], io);
+    // The job moves once the watcher has its snapshot: connecting can take seconds on a busy box.
+    await eventually(async () => (io.stdout.text.includes('AWAITING_UPLOAD') ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+    await runJob(jobId, 300);
+    const code = await watching;
     const lines = io.stdout.text.trim().split('\n');
     expect(lines.map((l) => l.split(' ')[2])).toEqual(['AWAITING_UPLOAD', 'QUEUED', 'RUNNING', 'FAILED']);
     expect(lines.at(-1)).toContain('The file is not an image.');
