@@ -119,10 +119,13 @@ export class JobStore {
    */
   async create(
     fields: Omit<Job, 'createdAt' | 'updatedAt' | 'expiresAt' | 'attempts'>,
+    options: { sendClaimId?: string } = {},
   ): Promise<{ job: Job; created: boolean }> {
     const now = this.#now();
     const job: Job = {
       ...fields,
+      // A new QUEUED record may carry the right to send its message (see claimSend), saving a write.
+      ...(options.sendClaimId ? { sendClaimId: options.sendClaimId, sendClaimedAt: now.getTime() } : {}),
       attempts: 0,
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),

@@ -168,3 +168,11 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
     logLevel: e.FERRY_LOG_LEVEL,
   };
 }
+
+/**
+ * Environment the worker process must start with (read by the C library before any code runs,
+ * so main.ts cannot set it): glibc's malloc keeps up to 8 x cores heaps ("arenas") for threads,
+ * and the inference threads' onnxruntime buffers spread over them; 2 arenas cut the worker's peak
+ * RSS by about 100 MiB with two inference threads (bench/README.md). The Dockerfile sets the same.
+ */
+export const WORKER_PROCESS_ENV = { MALLOC_ARENA_MAX: '2' } as const;

@@ -10,12 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import {
-  ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
-  type Message,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { JobNotFoundError, JobStateConflictError } from '../core/errors.ts';
 import { isFinal, type Job, JobStatus, type JobTimings } from '../core/job.ts';
 import type { JobStore } from '../core/job-store.ts';
@@ -30,6 +25,7 @@ import { startHeartbeat } from './heartbeat.ts';
 import type { InferencePool, InferenceResult } from './inference/pool.ts';
 import { runJobTask } from './job-task-runner.ts';
 import type { Logger } from './logger.ts';
+import { createMessageDeleter, type MessageDeleter } from './message-deleter.ts';
 import { createProgressReporter, type ProgressReporter } from './progress-reporter.ts';
 import { sleep, withRetry } from './retry.ts';
 import type { JobTaskDefinition } from './tasks/task.ts';
@@ -63,9 +59,11 @@ export type RunOutcome =
 
 export class JobRunner {
   readonly #d: RunnerDeps;
+  readonly #deleter: MessageDeleter;
 
   constructor(deps: RunnerDeps) {
     this.#d = deps;
+    this.#deleter = createMessageDeleter(deps.sqs, deps.queueUrl);
   }
 
   /**
@@ -435,11 +433,7 @@ export class JobRunner {
   }
 
   #delete(receiptHandle: string, log: Logger): Promise<unknown> {
-    return this.#aws('delete message', log, () =>
-      this.#d.sqs.send(
-        new DeleteMessageCommand({ QueueUrl: this.#d.queueUrl, ReceiptHandle: receiptHandle }),
-      ),
-    );
+    return this.#aws('delete message', log, () => this.#deleter.delete(receiptHandle));
   }
 
   #changeVisibility(receiptHandle: string, seconds: number, log: Logger): Promise<unknown> {

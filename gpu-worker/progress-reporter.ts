@@ -2,6 +2,9 @@
  * @module gpu-worker/progress-reporter
  * Writes a running job's progress to its record: at once on every stage change, otherwise at
  * most once per interval (the latest value wins; a pending write is sent when the interval ends).
+ * Nothing is written during a run's first `quietMs` (the latest value is written when it ends):
+ * a job that finishes sooner needs no progress writes, since its final write carries 100%, and
+ * each write is a DynamoDB request the job pays for.
  * Each write is conditional on this worker still holding the job; a refused or failed write is
  * dropped (the heartbeat notices a cancel or takeover and stops the job).
  */
@@ -27,10 +30,13 @@ export interface ProgressReporterOptions {
   workerId: string;
   log: Logger;
   intervalMs?: number;
+  /** No write before this many ms after the reporter starts. @default intervalMs */
+  quietMs?: number;
 }
 
 export function createProgressReporter(options: ProgressReporterOptions): ProgressReporter {
   const intervalMs = options.intervalMs ?? PROGRESS_INTERVAL_MS;
+  const quietUntil = Date.now() + (options.quietMs ?? intervalMs);
   let latest: JobProgress | undefined;
   let written: JobProgress | undefined;
   let lastWriteAt = 0;
@@ -64,9 +70,10 @@ export function createProgressReporter(options: ProgressReporterOptions): Progre
       if (latest && next.percent < latest.percent) next.percent = latest.percent;
       const stageChanged = latest?.stage !== stage;
       latest = next;
-      const wait = lastWriteAt + intervalMs - Date.now();
-      if (stageChanged || wait <= 0) write();
-      else timer ??= setTimeout(write, wait);
+      const now = Date.now();
+      if (now < quietUntil) timer ??= setTimeout(write, quietUntil - now);
+      else if (stageChanged || lastWriteAt + intervalMs <= now) write();
+      else timer ??= setTimeout(write, lastWriteAt + intervalMs - now);
     },
     get latest() {
       return latest;

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resourcesToEnv } from '../core/resources.ts';
+import { WORKER_PROCESS_ENV } from '../gpu-worker/config.ts';
 import { ensureEmulator } from './local/emulator.ts';
 import { ensureLocalClient } from './local/local-client.ts';
 import { type LocalOutputs, provision } from './local/provision.ts';
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
   const worker = spawn(process.execPath, ['--import', 'tsx', 'gpu-worker/main.ts'], {
     cwd: ROOT,
     stdio: 'inherit',
-    env: process.env,
+    env: { ...WORKER_PROCESS_ENV, ...process.env },
     // Its own process group: Ctrl-C reaches only this script, which sends the worker one SIGTERM
     // (a second signal would make the worker skip its graceful shutdown).
     detached: true,

@@ -15,8 +15,9 @@ import { mean, ratePerSec } from '../stats.ts';
 
 /**
  * The ingest function's calls per upload, counted from functions/ingest (HeadObject, the job's
- * Put, SendMessage, the Update recording the message id). Not measured: the emulator runs the
- * Lambda itself, so its calls do not pass the proxy.
+ * Put, which holds the send claim for a direct drop, SendMessage, the Update recording the
+ * message id). Not measured: the emulator runs the Lambda itself, so its calls do not pass the
+ * proxy.
  */
 export const INGEST_REQUESTS = { S3: 1, SQS: 1, DynamoDB: 2 } as const;
 
@@ -41,6 +42,11 @@ export interface ControlPlaneResult {
   jobsPerSec: number;
   /** The job record's startedAt -> finishedAt, ms (claim, download, 0 ms task, result upload, succeed). */
   bookkeepingMs: number;
+  /**
+   * Means over the sampled records' timings: queue wait, download, result upload, and the rest of
+   * startedAt -> finishedAt (the pool's round trip to a thread and the SUCCEEDED write).
+   */
+  stagesMs: { queue: number; download: number; upload: number; rest: number };
   /** Worker requests per job, measured. */
   workerPerJob: { S3: number; SQS: number; DynamoDB: number };
   workerByOperation: Record<string, number>;
@@ -98,6 +104,15 @@ export async function runControlPlane(o: {
     const spans = records.flatMap((job) =>
       job?.startedAt && job.finishedAt ? [Date.parse(job.finishedAt) - Date.parse(job.startedAt)] : [],
     );
+    const timed = records.flatMap((job) => (job?.timings ? [job.timings] : []));
+    const download = mean(timed.map((t) => t.download ?? 0));
+    const upload = mean(timed.map((t) => t.upload ?? 0));
+    const stagesMs = {
+      queue: mean(timed.map((t) => t.queue ?? 0)),
+      download,
+      upload,
+      rest: mean(spans) - download - upload,
+    };
     const per = (n: number) => n / o.jobs;
     const workerPerJob = {
       S3: per(counts.byService.S3),
@@ -122,6 +137,7 @@ export async function runControlPlane(o: {
       jobs: o.jobs,
       jobsPerSec: ratePerSec(o.jobs, elapsed),
       bookkeepingMs: mean(spans),
+      stagesMs,
       workerPerJob,
       workerByOperation: Object.fromEntries(
         Object.entries(counts.byOperation).map(([k, v]) => [k, Math.round(per(v) * 100) / 100]),

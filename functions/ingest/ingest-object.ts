@@ -8,10 +8,13 @@
  * 2. The record is created, or moved AWAITING_UPLOAD -> QUEUED, with a conditional write.
  * 3. If the record has no `messageId`, the right to send is claimed with a conditional write
  *    (`JobStore.claimSend`): of any number of concurrent duplicates exactly one wins and sends;
- *    the others return `duplicate` without sending. The winner records the message id.
+ *    the others return `duplicate` without sending. The winner records the message id. A direct
+ *    drop's record is created holding the claim already (one write fewer): only the event whose
+ *    conditional create made the record holds it, so duplicates still find the claim taken.
  *
  * What holds after a crash (at most one message per job, except in the last case):
- * - between 2 and 3 (record, no claim): the retry claims and sends.
+ * - between 2 and 3 (record, no claim): the retry claims and sends. A direct drop's record
+ *   holds its creator's claim, so this is the next case for it.
  * - after the claim, before the send: the claim goes stale after RECONCILE.sendClaimStaleSec
  *   (the function's timeout plus a margin); the retry or the reconciler then claims and sends.
  * - a send that fails gives the claim back, so the retry sends at once.
@@ -51,16 +54,18 @@ export async function ingestObject(
   bucket: string,
   object: StoredObject,
 ): Promise<IngestOutcome> {
-  const job = await recordQueuedJob(deps, bucket, object);
+  const claimId = randomUUID();
+  const { job, sendClaimed } = await recordQueuedJob(deps, bucket, object, claimId);
   if (job.status !== JobStatus.Queued) return { outcome: 'skipped', job };
   if (job.messageId) return { outcome: 'duplicate', job };
-  const claimId = randomUUID();
-  try {
-    await deps.jobs.claimSend(job.jobId, claimId, RECONCILE.sendClaimStaleSec * 1000);
-  } catch (error) {
-    // A concurrent duplicate holds the right to send (or sent already): nothing for us to do.
-    if (error instanceof JobStateConflictError) return { outcome: 'duplicate', job: error.current };
-    throw error;
+  if (!sendClaimed) {
+    try {
+      await deps.jobs.claimSend(job.jobId, claimId, RECONCILE.sendClaimStaleSec * 1000);
+    } catch (error) {
+      // A concurrent duplicate holds the right to send (or sent already): nothing for us to do.
+      if (error instanceof JobStateConflictError) return { outcome: 'duplicate', job: error.current };
+      throw error;
+    }
   }
   return { outcome: 'enqueued', job: await sendUnderClaim(deps, job, claimId) };
 }
@@ -85,44 +90,56 @@ function taskFor(object: StoredObject): string {
   );
 }
 
-/** The QUEUED job for this object: an API job waiting for this upload, or a new direct-drop job. */
-async function recordQueuedJob(deps: IngestDeps, bucket: string, object: StoredObject): Promise<Job> {
+/**
+ * The QUEUED job for this object: an API job waiting for this upload, or a new direct-drop job,
+ * created holding the send claim `claimId` (`sendClaimed`).
+ */
+async function recordQueuedJob(
+  deps: IngestDeps,
+  bucket: string,
+  object: StoredObject,
+  claimId: string,
+): Promise<{ job: Job; sendClaimed: boolean }> {
   const { jobs } = deps;
   const apiJobId = jobIdFromUploadKey(object.key);
   if (apiJobId) {
     const existing = await jobs.get(apiJobId);
     if (existing && existing.key === object.key && existing.bucket === bucket) {
-      if (existing.status !== JobStatus.AwaitingUpload) return existing;
+      if (existing.status !== JobStatus.AwaitingUpload) return { job: existing, sendClaimed: false };
       try {
-        return await jobs.markUploaded(apiJobId, object.key, {
+        const job = await jobs.markUploaded(apiJobId, object.key, {
           size: object.size,
           etag: object.etag,
           ...(object.contentType ? { contentType: object.contentType } : {}),
         });
+        return { job, sendClaimed: false };
       } catch (error) {
-        if (error instanceof JobStateConflictError) return error.current;
+        if (error instanceof JobStateConflictError) return { job: error.current, sendClaimed: false };
         throw error;
       }
     }
   }
   const clientId = await deps.ownerOf?.(object.key);
   const timeoutSec = timeoutFor(object);
-  const { job } = await jobs.create({
-    jobId: deriveJobId({
+  const { job, created } = await jobs.create(
+    {
+      jobId: deriveJobId({
+        bucket,
+        key: object.key,
+        etag: object.etag,
+        ...(object.versionId ? { versionId: object.versionId } : {}),
+      }),
+      status: JobStatus.Queued,
+      task: taskFor(object),
       bucket,
       key: object.key,
+      size: object.size,
       etag: object.etag,
-      ...(object.versionId ? { versionId: object.versionId } : {}),
-    }),
-    status: JobStatus.Queued,
-    task: taskFor(object),
-    bucket,
-    key: object.key,
-    size: object.size,
-    etag: object.etag,
-    ...(object.contentType ? { contentType: object.contentType } : {}),
-    ...(clientId ? { clientId } : {}),
-    ...(timeoutSec ? { timeoutSec } : {}),
-  });
-  return job;
+      ...(object.contentType ? { contentType: object.contentType } : {}),
+      ...(clientId ? { clientId } : {}),
+      ...(timeoutSec ? { timeoutSec } : {}),
+    },
+    { sendClaimId: claimId },
+  );
+  return { job, sendClaimed: created };
 }

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { WORKER_PROCESS_ENV } from '../../gpu-worker/config.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -34,7 +35,7 @@ export async function startWorker(env: Record<string, string>): Promise<WorkerPr
   // SIGKILL of the CLI would leave running.
   const child = spawn(process.execPath, ['--import', 'tsx', 'gpu-worker/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, ...TEST_DEFAULTS, ...env },
+    env: { ...WORKER_PROCESS_ENV, ...process.env, ...TEST_DEFAULTS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];

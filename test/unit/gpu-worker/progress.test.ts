@@ -39,7 +39,10 @@ describe('createProgressReporter', () => {
     vi.useRealTimers();
   });
 
-  const setup = (reportProgress: (jobId: string, workerId: string, p: JobProgress) => Promise<Job>) => {
+  const setup = (
+    reportProgress: (jobId: string, workerId: string, p: JobProgress) => Promise<Job>,
+    quietMs = 0,
+  ) => {
     const writes: JobProgress[] = [];
     const jobs = {
       reportProgress: vi.fn(async (jobId: string, workerId: string, p: JobProgress) => {
@@ -49,7 +52,14 @@ describe('createProgressReporter', () => {
     };
     const log = pino({ level: 'silent' });
     const warn = vi.spyOn(log, 'warn');
-    const reporter = createProgressReporter({ jobs, jobId: 'j1', workerId: 'w1', log, intervalMs: 2000 });
+    const reporter = createProgressReporter({
+      jobs,
+      jobId: 'j1',
+      workerId: 'w1',
+      log,
+      intervalMs: 2000,
+      quietMs,
+    });
     return { reporter, writes, jobs, warn };
   };
   const ok = async () => ({}) as Job;
@@ -67,6 +77,31 @@ describe('createProgressReporter', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(writes.at(-1)).toMatchObject({ stage: 'inferring', done: 1 });
     await reporter.stop();
+  });
+
+  it('writes nothing during the quiet start, then the latest value, then stage changes at once', async () => {
+    const { reporter, writes } = setup(ok, 2000);
+    reporter.report('downloading', 0, 1);
+    reporter.report('inferring', 0, 1);
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(writes).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(writes.map((w) => w.stage)).toEqual(['inferring']);
+    reporter.report('writing', 0, 1);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writes.map((w) => w.stage)).toEqual(['inferring', 'writing']);
+    await reporter.stop();
+  });
+
+  it('writes nothing for a run that ends within the quiet start', async () => {
+    const { reporter, writes } = setup(ok, 2000);
+    reporter.report('downloading', 0, 1);
+    reporter.report('inferring', 0, 1);
+    reporter.report('writing', 0, 1);
+    await vi.advanceTimersByTimeAsync(500);
+    await reporter.stop();
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(writes).toHaveLength(0);
   });
 
   it('never lowers the percentage within one run', async () => {
