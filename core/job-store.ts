@@ -10,6 +10,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -329,12 +330,7 @@ export class JobStore {
   /** Jobs in one status, newest first, through the status GSI. */
   async list(options: ListJobsOptions): Promise<JobPage> {
     const out = await this.#dynamo.send(
-      new QueryCommand({
-        TableName: this.#table,
-        IndexName: TABLE.statusIndex.name,
-        KeyConditionExpression: '#status = :status',
-        ExpressionAttributeNames: { '#status': TABLE.statusIndex.partitionKey },
-        ExpressionAttributeValues: { ':status': options.status },
+      this.#statusQuery(options.status, {
         ScanIndexForward: false,
         Limit: options.limit,
         ...(options.cursor ? { ExclusiveStartKey: decodeCursor(options.cursor) } : {}),
@@ -366,15 +362,7 @@ export class JobStore {
     let start: Record<string, unknown> | undefined;
     do {
       const out = await this.#dynamo.send(
-        new QueryCommand({
-          TableName: this.#table,
-          IndexName: TABLE.statusIndex.name,
-          KeyConditionExpression: '#status = :status',
-          ExpressionAttributeNames: { '#status': TABLE.statusIndex.partitionKey },
-          ExpressionAttributeValues: { ':status': status },
-          Select: 'COUNT',
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
+        this.#statusQuery(status, { Select: 'COUNT', ...(start ? { ExclusiveStartKey: start } : {}) }),
       );
       count += out.Count ?? 0;
       start = out.LastEvaluatedKey;
@@ -384,17 +372,7 @@ export class JobStore {
 
   /** The oldest job in `status` (by creation), or undefined when there is none. */
   async oldest(status: JobStatus): Promise<Job | undefined> {
-    const out = await this.#dynamo.send(
-      new QueryCommand({
-        TableName: this.#table,
-        IndexName: TABLE.statusIndex.name,
-        KeyConditionExpression: '#status = :status',
-        ExpressionAttributeNames: { '#status': TABLE.statusIndex.partitionKey },
-        ExpressionAttributeValues: { ':status': status },
-        ScanIndexForward: true,
-        Limit: 1,
-      }),
-    );
+    const out = await this.#dynamo.send(this.#statusQuery(status, { ScanIndexForward: true, Limit: 1 }));
     const item = out.Items?.[0];
     return item ? fromItem(item) : undefined;
   }
@@ -428,6 +406,21 @@ export class JobStore {
       jobs: (out.Items ?? []).map(fromItem),
       ...(out.LastEvaluatedKey ? { lastKey: out.LastEvaluatedKey as Record<string, string> } : {}),
     };
+  }
+
+  /** A query of the status index for one status; `extra` adds order, paging or counting. */
+  #statusQuery(
+    status: JobStatus,
+    extra: Omit<QueryCommandInput, 'TableName' | 'IndexName' | 'KeyConditionExpression'>,
+  ): QueryCommand {
+    return new QueryCommand({
+      TableName: this.#table,
+      IndexName: TABLE.statusIndex.name,
+      KeyConditionExpression: '#status = :status',
+      ExpressionAttributeNames: { '#status': TABLE.statusIndex.partitionKey },
+      ExpressionAttributeValues: { ':status': status },
+      ...extra,
+    });
   }
 
   async #update(
