@@ -126,6 +126,9 @@ export class JobRunner {
       jobId: job.jobId,
       workerId: d.config.workerId,
       log,
+      // A job task (a video) writes every stage change from the start: its watchers follow it.
+      // A model task's stages pass in well under a second, so its final write says enough.
+      ...(d.jobTasks?.has(job.task) ? { quietMs: 0 } : {}),
     });
     try {
       const stopped = AbortSignal.any([heartbeat.signal, release, deadline.signal]);
