@@ -14,14 +14,7 @@ import {
   GetApisCommand,
   GetRoutesCommand,
 } from '@aws-sdk/client-apigatewayv2';
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  ResourceInUseException,
-  UpdateTableCommand,
-  UpdateTimeToLiveCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateEventSourceMappingCommand,
   LambdaClient,
@@ -35,7 +28,7 @@ import {
   PUSH_FUNCTIONS,
 } from '../../core/push-config.ts';
 import { resourcesToEnv } from '../../core/resources.ts';
-import { deployFunction, type LocalOutputs } from './provision.ts';
+import { createTableWithTtl, deployFunction, type LocalOutputs } from './provision.ts';
 
 export type PushNames = typeof LOCAL_PUSH_RESOURCES;
 
@@ -115,34 +108,22 @@ async function enableStream(dynamo: DynamoDBClient, table: string): Promise<stri
 }
 
 async function createConnectionsTable(dynamo: DynamoDBClient, table: string): Promise<void> {
-  try {
-    await dynamo.send(
-      new CreateTableCommand({
-        TableName: table,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: CONNECTIONS_TABLE.partitionKey, AttributeType: 'S' },
-          { AttributeName: CONNECTIONS_TABLE.sortKey, AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: CONNECTIONS_TABLE.partitionKey, KeyType: 'HASH' },
-          { AttributeName: CONNECTIONS_TABLE.sortKey, KeyType: 'RANGE' },
-        ],
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
-  }
-  await dynamo
-    .send(
-      new UpdateTimeToLiveCommand({
-        TableName: table,
-        TimeToLiveSpecification: { AttributeName: CONNECTIONS_TABLE.ttlAttribute, Enabled: true },
-      }),
-    )
-    .catch((error: unknown) => {
-      if (!String((error as Error).message).includes('already enabled')) throw error;
-    });
+  await createTableWithTtl(
+    dynamo,
+    {
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: CONNECTIONS_TABLE.partitionKey, AttributeType: 'S' },
+        { AttributeName: CONNECTIONS_TABLE.sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: CONNECTIONS_TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: CONNECTIONS_TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+    },
+    CONNECTIONS_TABLE.ttlAttribute,
+  );
 }
 
 async function ensureWebSocketApi(gateway: ApiGatewayV2Client, name: string): Promise<string> {

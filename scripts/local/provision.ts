@@ -8,6 +8,7 @@
  */
 import {
   CreateTableCommand,
+  type CreateTableCommandInput,
   DescribeTableCommand,
   DynamoDBClient,
   ResourceInUseException,
@@ -140,7 +141,7 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
     ),
     createQueue(sqs, names.ingestFailuresQueue),
     createBucket(s3, names.bucket),
-    createTable(dynamo, names.table),
+    createJobsTable(dynamo, names.table),
     createClientsTable(dynamo, names.clientsTable),
     new ParameterAdmin({ ssm: new SSMClient(clientConfig), prefix: names.parameterPrefix }).ensureCursorKey(),
   ]);
@@ -216,20 +217,16 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
 }
 
 async function createClientsTable(dynamo: DynamoDBClient, table: string): Promise<void> {
-  try {
-    await dynamo.send(
-      new CreateTableCommand({
-        TableName: table,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: CLIENTS_TABLE.partitionKey, AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: CLIENTS_TABLE.partitionKey, KeyType: 'HASH' }],
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
-  }
-  await waitForTable(dynamo, table);
-  await enableTtl(dynamo, table, CLIENTS_TABLE.ttlAttribute);
+  await createTableWithTtl(
+    dynamo,
+    {
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: CLIENTS_TABLE.partitionKey, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: CLIENTS_TABLE.partitionKey, KeyType: 'HASH' }],
+    },
+    CLIENTS_TABLE.ttlAttribute,
+  );
 }
 
 async function createBucket(s3: S3Client, bucket: string): Promise<void> {
@@ -255,46 +252,57 @@ async function createBucket(s3: S3Client, bucket: string): Promise<void> {
   );
 }
 
-async function createTable(dynamo: DynamoDBClient, table: string): Promise<void> {
+async function createJobsTable(dynamo: DynamoDBClient, table: string): Promise<void> {
   const index = TABLE.statusIndex;
   const byClient = TABLE.clientIndex;
+  await createTableWithTtl(
+    dynamo,
+    {
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
+        { AttributeName: index.partitionKey, AttributeType: 'S' },
+        { AttributeName: index.sortKey, AttributeType: 'S' },
+        { AttributeName: byClient.partitionKey, AttributeType: 'S' },
+      ],
+      KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: index.name,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: 'HASH' },
+            { AttributeName: index.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: byClient.name,
+          KeySchema: [
+            { AttributeName: byClient.partitionKey, KeyType: 'HASH' },
+            { AttributeName: byClient.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    },
+    TABLE.ttlAttribute,
+  );
+}
+
+/** Creates the table unless it exists, waits for it to be ACTIVE and turns its TTL on. */
+export async function createTableWithTtl(
+  dynamo: DynamoDBClient,
+  input: CreateTableCommandInput,
+  ttlAttribute: string,
+): Promise<void> {
   try {
-    await dynamo.send(
-      new CreateTableCommand({
-        TableName: table,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
-          { AttributeName: index.partitionKey, AttributeType: 'S' },
-          { AttributeName: index.sortKey, AttributeType: 'S' },
-          { AttributeName: byClient.partitionKey, AttributeType: 'S' },
-        ],
-        KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' }],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: index.name,
-            KeySchema: [
-              { AttributeName: index.partitionKey, KeyType: 'HASH' },
-              { AttributeName: index.sortKey, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-          {
-            IndexName: byClient.name,
-            KeySchema: [
-              { AttributeName: byClient.partitionKey, KeyType: 'HASH' },
-              { AttributeName: byClient.sortKey, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
-      }),
-    );
+    await dynamo.send(new CreateTableCommand(input));
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  await waitForTable(dynamo, table);
-  await enableTtl(dynamo, table, TABLE.ttlAttribute);
+  await waitForTable(dynamo, String(input.TableName));
+  await enableTtl(dynamo, String(input.TableName), ttlAttribute);
 }
 
 async function waitForTable(dynamo: DynamoDBClient, table: string): Promise<void> {
