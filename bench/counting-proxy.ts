@@ -30,7 +30,8 @@ export function classify(method: string, url: string, target: string | undefined
 
 export async function startCountingProxy(endpoint: string): Promise<CountingProxy> {
   const upstream = new URL(endpoint);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
+  // No cap: a cap would queue requests behind idle long polls (the fleet row holds hundreds).
+  const agent = new http.Agent({ keepAlive: true });
   let byService: Record<Service, number> = { S3: 0, SQS: 0, DynamoDB: 0 };
   let byOperation: Record<string, number> = {};
   const server = http.createServer((req, res) => {

@@ -6,7 +6,9 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { BatchingResult } from './rows/batching.ts';
 import type { ControlPlaneResult } from './rows/control-plane.ts';
+import type { FleetResult } from './rows/fleet.ts';
 import type { BurstResult } from './rows/ingest-burst.ts';
 import type { NaiveResult } from './rows/naive.ts';
 import type { PipelineResult } from './rows/pipeline.ts';
@@ -54,6 +56,8 @@ export interface BenchRows {
   tesseract?: TesseractResult;
   video?: VideoResult;
   control?: ControlPlaneResult;
+  fleet?: FleetResult;
+  batching?: BatchingResult;
 }
 
 export interface Target {
@@ -152,6 +156,7 @@ export function buildReport(
       met: pipeline ? pipeline.cer <= 0.01 : undefined,
     },
     ...controlTargets(rows.control, raw?.imagesPerSec),
+    ...fleetTargets(rows.fleet),
   ];
   return { ...context, rows, ratios, targets, errors, notes };
 }
@@ -195,7 +200,8 @@ export function renderMarkdown(r: BenchReport): string {
     rows.push([
       `pipeline: S3 upload -> ingest Lambda -> SQS -> worker (${workerShape(pipeline.worker)})`,
       num(pipeline.imagesPerSec),
-      `threads busy ${pct(pipeline.threadBusy, 0)}; job created->finished p50 ${ms(pipeline.latency.createdToFinished.p50)} / p95 ${ms(pipeline.latency.createdToFinished.p95)}; ` +
+      `threads busy ${pct(pipeline.threadBusy, 0)}; worker CPU ${ms(pipeline.cpu.workerMsPerImage)} per image, ` +
+        `${pct(pipeline.cpu.workerShare, 0)} of the machine, other processes (emulator, ingest) ${pct(pipeline.cpu.othersShare, 0)}; job created->finished p50 ${ms(pipeline.latency.createdToFinished.p50)} / p95 ${ms(pipeline.latency.createdToFinished.p95)}; ` +
         `upload->finished p50 ${ms(pipeline.latency.uploadToFinished.p50)} / p95 ${ms(pipeline.latency.uploadToFinished.p95)}; runs ${list(pipeline.runs)}`,
     ]);
   }
@@ -359,6 +365,9 @@ export function renderMarkdown(r: BenchReport): string {
     );
   }
 
+  if (r.rows.fleet) renderFleet(r.rows.fleet, line, table);
+  if (r.rows.batching) renderBatching(r.rows.batching, line, table);
+
   if (pipeline || naive) {
     line('## Memory');
     line();
@@ -458,4 +467,88 @@ function controlTargets(control: ControlPlaneResult | undefined, ocrPerSec: numb
       met: control.totalPerJob <= 8,
     },
   ];
+}
+
+/** Every simulated job succeeded, and none twice, at every fleet size. */
+function fleetTargets(fleet: FleetResult | undefined): Target[] {
+  if (!fleet) return [];
+  const jobs = fleet.runs.reduce((n, r) => n + r.jobs, 0);
+  const succeeded = fleet.runs.reduce((n, r) => n + r.succeeded, 0);
+  const duplicates = fleet.runs.reduce((n, r) => n + r.duplicates, 0);
+  return [
+    {
+      name: `Fleet simulation (${fleet.runs.map((r) => r.workers).join(', ')} workers): every job once`,
+      goal: 'all succeeded, 0 twice',
+      measured: `${succeeded}/${jobs} succeeded, ${duplicates} twice`,
+      met: succeeded === jobs && duplicates === 0,
+    },
+  ];
+}
+
+function renderFleet(
+  fleet: FleetResult,
+  line: (s?: string) => void,
+  table: (head: string[], body: string[][]) => void,
+): void {
+  const d = fleet.derived;
+  line('## Fleet by simulation');
+  line();
+  line(
+    `N simulated workers in the bench process (the worker's Consumer and JobRunner, one job at a time, ` +
+      `a ${fleet.taskMs} ms sleep instead of a model), ${fleet.jobsPerWorker} seeded jobs per worker on one queue and table.`,
+  );
+  line();
+  table(
+    [
+      'Workers',
+      'Jobs',
+      'Jobs/s (ideal)',
+      'Per worker',
+      'Bookkeeping/job',
+      'Queue wait p50 / p95',
+      'DynamoDB / SQS / S3 req/s',
+    ],
+    fleet.runs.map((r) => [
+      String(r.workers),
+      String(r.jobs),
+      `${num(r.jobsPerSec, 1)} (${num(r.idealJobsPerSec, 0)})`,
+      num(r.perWorkerJobsPerSec, 3),
+      ms(r.bookkeepingSec * 1000),
+      `${num(r.queueWaitSec.p50, 1)} / ${num(r.queueWaitSec.p95, 1)} s`,
+      `${r.requestsPerSec.DynamoDB} / ${r.requestsPerSec.SQS} / ${r.requestsPerSec.S3}`,
+    ]),
+  );
+  line(
+    `Target backlog per worker (infra/scaling-plan.ts): floor(${num(d.perWorkerJobsPerSec, 3)} jobs/s measured per worker ` +
+      `at ${d.fromWorkers} workers x ${d.acceptableWaitSec} s acceptable wait) = **${d.targetBacklogPerWorker}** ` +
+      `(the task time alone would give ${d.fromTaskTimeOnly}). Where jobs/s stops growing with N, the single-process ` +
+      'emulator is the limit, not the queue design.',
+  );
+  line();
+}
+
+function renderBatching(
+  b: BatchingResult,
+  line: (s?: string) => void,
+  table: (head: string[], body: string[][]) => void,
+): void {
+  line('## Cross-job batching');
+  line();
+  line(
+    `The raw row's pool with \`FERRY_MAX_BATCH_SIZE\` swept, ${b.images} images submitted at once, median of ${b.reps}; ` +
+      (b.gpu ? `GPU: ${b.gpu}.` : 'no GPU on this machine (nvidia-smi absent): these are CPU figures.'),
+  );
+  line();
+  table(
+    ['Max batch', 'Provider', 'images/s', 'vs batch 1', 'latency p50 / p95', 'CER', 'GPU memory used'],
+    b.runs.map((run) => [
+      String(run.maxBatchSize),
+      run.executionProvider,
+      num(run.imagesPerSec),
+      `${num(run.imagesPerSec / (b.runs[0]?.imagesPerSec ?? Number.NaN))}x`,
+      `${ms(run.latencyMs.p50)} / ${ms(run.latencyMs.p95)}`,
+      pct(run.cer),
+      run.gpuMemoryMiB === undefined ? '-' : `${run.gpuMemoryMiB} MiB`,
+    ]),
+  );
 }

@@ -14,7 +14,9 @@ import { benchImages } from './images.ts';
 import { renderLevers, runLevers } from './levers.ts';
 import { processTree } from './memory.ts';
 import { type BenchContext, type BenchRows, buildReport, renderMarkdown, writeJson } from './report.ts';
+import { runBatching } from './rows/batching.ts';
 import { runControlPlane } from './rows/control-plane.ts';
+import { runFleet } from './rows/fleet.ts';
 import { runIngestBurst } from './rows/ingest-burst.ts';
 import { runNaive } from './rows/naive.ts';
 import { runPipeline } from './rows/pipeline.ts';
@@ -26,7 +28,18 @@ import { type BenchStack, createBenchStack } from './stack.ts';
 import { renderTune, runTune } from './tune.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const ROWS = ['raw', 'pipeline', 'naive', 'tesseract', 'burst', 'video', 'push', 'control'] as const;
+const ROWS = [
+  'raw',
+  'pipeline',
+  'naive',
+  'tesseract',
+  'burst',
+  'video',
+  'push',
+  'control',
+  'fleet',
+  'batching',
+] as const;
 type RowName = (typeof ROWS)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -40,6 +53,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --tesseract-parallel N  Tesseract processes at once (default 2)
   --rows a,b              only these rows: ${ROWS.join(', ')}
   --video-sec a,b         lengths of the video row's slide videos, seconds (default 90,600; quick 90,180)
+  --fleet-workers a,b     simulated fleet sizes (default 50,100,200,500; quick 20,50)
+  --fleet-jobs N          jobs per simulated worker (default 10)
+  --fleet-task-ms N       the simulated task's duration (default 1000)
   --env KEY=VALUE         a FERRY_* setting for the worker and the raw pool (repeatable), e.g.
                           --env FERRY_OCR_DET_LIMIT_SIDE=736 --env FERRY_OCR_REC_BATCH=1
   --tune                  sweep threads x intra-op, OCR options, batching, in-flight limit and
@@ -60,6 +76,7 @@ interface Options {
   rows: Set<RowName>;
   env: Record<string, string>;
   videoSec: number[];
+  fleet: { workers: number[]; jobsPerWorker: number; taskMs: number };
   out: string;
 }
 
@@ -78,6 +95,9 @@ function parseOptions(argv: string[]): Options {
       'tesseract-parallel': { type: 'string' },
       rows: { type: 'string' },
       'video-sec': { type: 'string' },
+      'fleet-workers': { type: 'string' },
+      'fleet-jobs': { type: 'string' },
+      'fleet-task-ms': { type: 'string' },
       env: { type: 'string', multiple: true, default: [] },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -127,6 +147,13 @@ function parseOptions(argv: string[]): Options {
       if (!Number.isInteger(n) || n < 10) throw new UsageError(`--video-sec takes seconds >= 10, got "${s}"`);
       return n;
     }),
+    fleet: {
+      workers: (values['fleet-workers'] ?? (quick ? '20,50' : '50,100,200,500'))
+        .split(',')
+        .map((s) => int('--fleet-workers', s, 1)),
+      jobsPerWorker: int('--fleet-jobs', values['fleet-jobs'], 10),
+      taskMs: int('--fleet-task-ms', values['fleet-task-ms'], 1000),
+    },
     out: path.resolve(values.out ?? path.join(ROOT, 'bench', 'results')),
   };
 }
@@ -168,6 +195,9 @@ async function main(): Promise<void> {
   await attempt('raw', async () => {
     rows.raw = await runRaw({ images, reps: o.reps, env: o.env });
   });
+  await attempt('batching', async () => {
+    rows.batching = await runBatching({ images, reps: o.reps, env: o.env, log });
+  });
 
   let emulator: Awaited<ReturnType<typeof ensureEmulator>> | undefined;
   let ministack = 'not used';
@@ -175,7 +205,9 @@ async function main(): Promise<void> {
   try {
     let emulatorError = 'not started';
     if (
-      ['pipeline', 'naive', 'burst', 'video', 'push', 'control'].some((row) => o.rows.has(row as RowName))
+      ['pipeline', 'naive', 'burst', 'video', 'push', 'control', 'fleet'].some((row) =>
+        o.rows.has(row as RowName),
+      )
     ) {
       try {
         emulator = await ensureEmulator({ log });
@@ -216,6 +248,15 @@ async function main(): Promise<void> {
         stack,
         endpoint: (emulator as { endpoint: string }).endpoint,
         jobs: o.mode === 'quick' ? 100 : 300,
+        workerEnv: o.env,
+        log,
+      });
+    });
+    await attempt('fleet', async () => {
+      rows.fleet = await runFleet({
+        endpoint: (emulator as { endpoint: string }).endpoint,
+        ...o.fleet,
+        newStack: () => stackFor('f', 'fleet'),
         log,
       });
     });

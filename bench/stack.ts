@@ -52,10 +52,15 @@ export interface ClientOptions {
   region: string;
   /** false opens a new TCP connection per request (to measure what connection reuse buys). */
   keepAlive?: boolean;
+  /** @default MAX_SOCKETS */
+  maxSockets?: number;
 }
 
 export function benchClients(o: ClientOptions) {
-  const httpAgent = new http.Agent({ keepAlive: o.keepAlive ?? true, maxSockets: MAX_SOCKETS });
+  const httpAgent = new http.Agent({
+    keepAlive: o.keepAlive ?? true,
+    maxSockets: o.maxSockets ?? MAX_SOCKETS,
+  });
   const config = {
     endpoint: o.endpoint,
     region: o.region,

@@ -59,6 +59,8 @@ export async function runControlPlane(o: {
   stack: BenchStack;
   endpoint: string;
   jobs: number;
+  /** FERRY_* settings for the worker (e.g. FERRY_MAX_IN_FLIGHT, sized for OCR by default). */
+  workerEnv: Record<string, string>;
   log: (line: string) => void;
 }): Promise<ControlPlaneResult> {
   const { stack } = o;
@@ -73,6 +75,7 @@ export async function runControlPlane(o: {
     AWS_ENDPOINT_URL: proxy.url,
     FERRY_TASK_MODULES: 'test/fixtures/tasks/sleep-task.ts',
     FERRY_RECEIVE_WAIT_SEC: '20',
+    ...o.workerEnv,
   });
   try {
     const nonce = randomBytes(3).toString('hex');

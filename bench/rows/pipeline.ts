@@ -11,6 +11,7 @@ import type { Job } from '../../core/job.ts';
 import { deriveJobId } from '../../core/keys.ts';
 import { characterErrorRate } from '../../test/support/cer.ts';
 import { startWorker, type WorkerProcess } from '../../test/support/worker-process.ts';
+import { cpuShares, cpuSnapshot } from '../cpu.ts';
 import type { BenchImage } from '../images.ts';
 import { treeMemory } from '../memory.ts';
 import { type BenchStack, sleep, warmIngest } from '../stack.ts';
@@ -54,6 +55,12 @@ export interface PipelineResult {
    * jobs / threads x span), median over repetitions. Near 1: the worker never starved its threads.
    */
   threadBusy: number;
+  /**
+   * During the bursts (medians): the worker process's CPU per image, comparable with the raw
+   * row's, and the shares of all cores used by the worker and by every other process (the
+   * emulator and its ingest Lambdas above all: on AWS they run on other machines).
+   */
+  cpu: { workerMsPerImage: number; workerShare: number; othersShare: number };
   /** Per job, all repetitions: created -> finished, and upload start -> finished, ms. */
   latency: { createdToFinished: Spread; uploadToFinished: Spread };
   overhead: {
@@ -110,12 +117,22 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
 
     const runs: number[] = [];
     const busy: number[] = [];
+    const cpu: Array<PipelineResult['cpu']> = [];
+    const workerPid = worker.child.pid as number;
     const createdToFinished: number[] = [];
     const uploadToFinished: number[] = [];
     let last: Timed[] = [];
     for (let rep = 0; rep < o.reps; rep++) {
       const t0 = Date.now();
+      const cpu0 = cpuSnapshot(workerPid);
       last = await run(`uploads/bench-${nonce}/burst-${rep}/`, images);
+      const cpu1 = cpuSnapshot(workerPid);
+      const shares = cpuShares(cpu0, cpu1);
+      cpu.push({
+        workerMsPerImage: (cpu1.processMs - cpu0.processMs) / images.length,
+        workerShare: shares.process,
+        othersShare: shares.others,
+      });
       const end = Math.max(...last.map((t) => finished(t.job)));
       runs.push(ratePerSec(images.length, end - t0));
       // A batched inference call is one stretch of thread time shared by its jobs.
@@ -145,6 +162,11 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       runs,
       imagesPerSec: median(runs),
       threadBusy: median(busy),
+      cpu: {
+        workerMsPerImage: median(cpu.map((c) => c.workerMsPerImage)),
+        workerShare: median(cpu.map((c) => c.workerShare)),
+        othersShare: median(cpu.map((c) => c.othersShare)),
+      },
       latency: { createdToFinished: spread(createdToFinished), uploadToFinished: spread(uploadToFinished) },
       overhead: {
         samples: singles.length,

@@ -47,6 +47,10 @@ export interface RawPass {
   threadBusy: number;
   cpuMsPerImage: number;
   perImageMs: number[];
+  /** Each image's submit -> result, ms (all submitted at once, so queueing is in it). */
+  latencyMs: number[];
+  /** The execution provider the pool's sessions run on (cpu unless FERRY_EXECUTION_PROVIDERS says). */
+  executionProvider: string;
   texts: string[];
 }
 
@@ -58,14 +62,17 @@ export interface RawPool {
   close(): Promise<void>;
 }
 
-/** Starts an InferencePool configured exactly as the worker would be with `env`, warmed up. */
+/**
+ * Starts an InferencePool configured exactly as the worker would be with `env`, warmed up; on
+ * the CPU unless `env` sets FERRY_EXECUTION_PROVIDERS.
+ */
 export async function startRawPool(env: Record<string, string>, warmWith: BenchImage[]): Promise<RawPool> {
   // Parsed exactly as the worker parses it, so "the worker's thread configuration" cannot drift.
   const config = workerConfigFromEnv({ ...process.env, FERRY_EXECUTION_PROVIDERS: 'cpu', ...env });
   const pool = new InferencePool({
     threads: config.inferenceThreads,
     intraOpThreads: config.intraOpThreads,
-    executionProviders: ['cpu'],
+    executionProviders: config.executionProviders,
     taskModules: [],
     // FERRY_OCR_* as the worker reads them: once, here, handed to the threads.
     taskOptions: readTaskOptions({ ...process.env, ...env }),
@@ -82,7 +89,14 @@ export async function startRawPool(env: Record<string, string>, warmWith: BenchI
   const pass = async (images: BenchImage[]): Promise<RawPass> => {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const results = await Promise.all(images.map((image) => pool.run('ocr', image.png)));
+    const latencyMs: number[] = [];
+    const results = await Promise.all(
+      images.map(async (image) => {
+        const result = await pool.run('ocr', image.png);
+        latencyMs.push(performance.now() - t0);
+        return result;
+      }),
+    );
     const elapsed = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     // A batched inference call is one stretch of thread time shared by its jobs.
@@ -92,6 +106,8 @@ export async function startRawPool(env: Record<string, string>, warmWith: BenchI
       threadBusy: perImageMs.reduce((a, b) => a + b, 0) / (config.inferenceThreads * elapsed),
       cpuMsPerImage: (cpu.user + cpu.system) / 1000 / images.length,
       perImageMs,
+      latencyMs,
+      executionProvider: results[0]?.executionProvider ?? 'unknown',
       texts: results.map((r) => (r.result as { text: string }).text),
     };
   };
