@@ -23,6 +23,8 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { JobStatus } from '../core/job.ts';
+import { sendJobMessage } from '../core/job-queue.ts';
 import { JobStore } from '../core/job-store.ts';
 import { type LocalNames, type LocalOutputs, provision, suffixedNames } from '../scripts/local/provision.ts';
 import { stackEnv } from '../test/support/local-stack.ts';
@@ -182,6 +184,38 @@ async function emptyAndDeleteBucket(s3: S3Client, bucket: string): Promise<void>
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+}
+
+/**
+ * `count` QUEUED jobs of the sleep task (`taskMs` each) with their messages, written as ingest
+ * would write them but without it: rows that measure what happens after the queue start from a
+ * backlog whose making is not in their figures. The one input object sits outside `uploads/`, so
+ * ingest's notification does not fire for it. Returns the job ids.
+ */
+export async function seedQueuedJobs(
+  stack: BenchStack,
+  o: { count: number; idPrefix: string; taskMs: number },
+): Promise<string[]> {
+  const key = `seeded/${o.idPrefix}-${randomBytes(3).toString('hex')}.json`;
+  const body = `{"ms":${o.taskMs}}`;
+  const put = await stack.s3.send(
+    new PutObjectCommand({ Bucket: stack.outputs.bucket, Key: key, Body: body }),
+  );
+  const etag = String(put.ETag).replaceAll('"', '');
+  const ids = Array.from({ length: o.count }, (_, i) => `${o.idPrefix}-${i}`);
+  await mapLimit(ids, 16, async (jobId) => {
+    const { job } = await stack.jobs.create({
+      jobId,
+      status: JobStatus.Queued,
+      task: 'sleep',
+      bucket: stack.outputs.bucket,
+      key,
+      size: body.length,
+      etag,
+    });
+    await sendJobMessage(stack.sqs, stack.outputs.queueUrl, job);
+  });
+  return ids;
 }
 
 /** Runs `fn` over `items` with at most `limit` at once; results in input order. */

@@ -8,11 +8,7 @@
  * (counted by the bench's proxy), and from them the scaling policy's target backlog per worker:
  * a measured per-worker rate, not a task time, goes into infra/scaling-plan.ts's formula.
  */
-import { randomBytes } from 'node:crypto';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { pino } from 'pino';
-import { JobStatus } from '../../core/job.ts';
-import { sendJobMessage } from '../../core/job-queue.ts';
 import { JobStore } from '../../core/job-store.ts';
 import { workerConfigFromEnv } from '../../gpu-worker/config.ts';
 import { Consumer } from '../../gpu-worker/consumer.ts';
@@ -22,7 +18,7 @@ import { pinoLog } from '../../gpu-worker/logger.ts';
 import { defaultOptions } from '../../infra/options.ts';
 import { targetBacklogPerWorker } from '../../infra/scaling-plan.ts';
 import { startCountingProxy } from '../counting-proxy.ts';
-import { type BenchStack, benchClients, mapLimit, sleep } from '../stack.ts';
+import { type BenchStack, benchClients, seedQueuedJobs, sleep } from '../stack.ts';
 import { percentile, ratePerSec, round } from '../stats.ts';
 
 export interface FleetRun {
@@ -105,30 +101,8 @@ async function runOne(o: FleetOptions, workers: number, stack: BenchStack): Prom
   const queueUrl = stack.outputs.queueUrl.replace(o.endpoint.replace(/\/$/, ''), proxy.url);
   const consumers: Consumer[] = [];
   try {
-    // One input object outside uploads/, so ingest's notification does not fire for it.
-    const key = `fleet/input-${randomBytes(3).toString('hex')}.json`;
-    const body = `{"ms":${o.taskMs}}`;
-    const put = await stack.s3.send(
-      new PutObjectCommand({ Bucket: stack.outputs.bucket, Key: key, Body: body }),
-    );
-    const etag = String(put.ETag).replaceAll('"', '');
     const seedStart = Date.now();
-    await mapLimit(
-      Array.from({ length: jobCount }, (_, i) => i),
-      16,
-      async (i) => {
-        const { job } = await stack.jobs.create({
-          jobId: `fleet-${workers}-${i}`,
-          status: JobStatus.Queued,
-          task: 'sleep',
-          bucket: stack.outputs.bucket,
-          key,
-          size: body.length,
-          etag,
-        });
-        await sendJobMessage(stack.sqs, stack.outputs.queueUrl, job);
-      },
-    );
+    await seedQueuedJobs(stack, { count: jobCount, idPrefix: `fleet-${workers}`, taskMs: o.taskMs });
     o.log(`fleet: ${workers} workers: ${jobCount} jobs seeded in ${Date.now() - seedStart} ms`);
 
     const pool = sleepPool(o.taskMs);
