@@ -32,6 +32,7 @@ export const LEVERS: Lever[] = [
     env: { FERRY_OCR_CPU_ARENA: 'true', FERRY_OCR_DET_TEXT_HEIGHT: '12' },
   },
   { name: 'recognition batch 8 (width-sorted)', env: { FERRY_OCR_REC_BATCH: '8' } },
+  { name: 'memory pattern on (onnxruntime default)', env: { FERRY_OCR_MEM_PATTERN: 'true' } },
 ];
 
 export interface LeverRow {

@@ -14,6 +14,7 @@ import type { NaiveResult } from './rows/naive.ts';
 import type { PipelineResult } from './rows/pipeline.ts';
 import type { PushRow } from './rows/push-row.ts';
 import type { RawResult } from './rows/raw.ts';
+import { renderScaleOut, type ScaleOutResult } from './rows/scale-out.ts';
 import type { TesseractResult } from './rows/tesseract.ts';
 import type { VideoResult } from './rows/video.ts';
 import { round } from './stats.ts';
@@ -58,6 +59,7 @@ export interface BenchRows {
   control?: ControlPlaneResult;
   fleet?: FleetResult;
   batching?: BatchingResult;
+  scaleOut?: ScaleOutResult;
 }
 
 export interface Target {
@@ -157,6 +159,7 @@ export function buildReport(
     },
     ...controlTargets(rows.control, raw?.imagesPerSec),
     ...fleetTargets(rows.fleet),
+    ...scaleOutTargets(rows.scaleOut),
   ];
   return { ...context, rows, ratios, targets, errors, notes };
 }
@@ -365,6 +368,10 @@ export function renderMarkdown(r: BenchReport): string {
     );
   }
 
+  if (r.rows.scaleOut) {
+    line(renderScaleOut(r.rows.scaleOut));
+    line();
+  }
   if (r.rows.fleet) renderFleet(r.rows.fleet, line, table);
   if (r.rows.batching) renderBatching(r.rows.batching, line, table);
 
@@ -553,4 +560,21 @@ function renderBatching(
       run.gpuMemoryMiB === undefined ? '-' : `${run.gpuMemoryMiB} MiB`,
     ]),
   );
+}
+
+/** Several processes on one queue: every job once. */
+function scaleOutTargets(scaleOut: ScaleOutResult | undefined): Target[] {
+  if (!scaleOut) return [];
+  const bad = scaleOut.configs.filter((c) => !c.exactlyOnce);
+  return [
+    {
+      name: `Scale-out (${scaleOut.configs.map((c) => `${c.processes} x ${c.threadsPerProcess}`).join(', ')}): every job once`,
+      goal: '0 twice, 0 retried, all succeeded',
+      measured:
+        bad.length === 0
+          ? 'yes in every configuration'
+          : `not with ${bad.map((c) => c.processes).join(', ')} process(es)`,
+      met: bad.length === 0,
+    },
+  ];
 }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureEmulator } from '../scripts/local/emulator.ts';
 import { benchImages } from './images.ts';
-import { renderLevers, runLevers } from './levers.ts';
+import { LEVERS, renderLevers, runLevers } from './levers.ts';
 import { processTree } from './memory.ts';
 import { type BenchContext, type BenchRows, buildReport, renderMarkdown, writeJson } from './report.ts';
 import { runBatching } from './rows/batching.ts';
@@ -22,6 +22,7 @@ import { runNaive } from './rows/naive.ts';
 import { runPipeline } from './rows/pipeline.ts';
 import { runPushRow } from './rows/push-row.ts';
 import { runRaw } from './rows/raw.ts';
+import { runScaleOut } from './rows/scale-out.ts';
 import { runTesseract, tesseractVersion } from './rows/tesseract.ts';
 import { runVideo } from './rows/video.ts';
 import { type BenchStack, createBenchStack } from './stack.ts';
@@ -39,6 +40,7 @@ const ROWS = [
   'control',
   'fleet',
   'batching',
+  'scale-out',
 ] as const;
 type RowName = (typeof ROWS)[number];
 
@@ -53,6 +55,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --tesseract-parallel N  Tesseract processes at once (default 2)
   --rows a,b              only these rows: ${ROWS.join(', ')}
   --video-sec a,b         lengths of the video row's slide videos, seconds (default 90,600; quick 90,180)
+  --scale-out a,b         worker processes per scale-out configuration, the inference threads
+                          split among them (default 1,2; 4 on 2 cores oversubscribes)
   --fleet-workers a,b     simulated fleet sizes (default 50,100,200,500; quick 20,50)
   --fleet-jobs N          jobs per simulated worker (default 10)
   --fleet-task-ms N       the simulated task's duration (default 1000)
@@ -62,6 +66,7 @@ const USAGE = `Usage: npm run bench -- [options]
                           connection reuse instead of the report (20 images, 2 repetitions each)
   --levers                each OCR speed/memory lever against the defaults in interleaved pairs
                           (12 images, 3 pairs each; accuracy clean and noisy; peak RSS per setting)
+  --lever TEXT            with --levers: only the levers whose name contains TEXT
   --out DIR               where the JSON report goes (default bench/results)
   --help`;
 
@@ -77,6 +82,8 @@ interface Options {
   env: Record<string, string>;
   videoSec: number[];
   fleet: { workers: number[]; jobsPerWorker: number; taskMs: number };
+  lever: string | undefined;
+  scaleOut: number[];
   out: string;
 }
 
@@ -87,6 +94,7 @@ function parseOptions(argv: string[]): Options {
       quick: { type: 'boolean', default: false },
       tune: { type: 'boolean', default: false },
       levers: { type: 'boolean', default: false },
+      lever: { type: 'string' },
       images: { type: 'string' },
       reps: { type: 'string' },
       samples: { type: 'string' },
@@ -96,6 +104,7 @@ function parseOptions(argv: string[]): Options {
       rows: { type: 'string' },
       'video-sec': { type: 'string' },
       'fleet-workers': { type: 'string' },
+      'scale-out': { type: 'string' },
       'fleet-jobs': { type: 'string' },
       'fleet-task-ms': { type: 'string' },
       env: { type: 'string', multiple: true, default: [] },
@@ -154,6 +163,8 @@ function parseOptions(argv: string[]): Options {
       jobsPerWorker: int('--fleet-jobs', values['fleet-jobs'], 10),
       taskMs: int('--fleet-task-ms', values['fleet-task-ms'], 1000),
     },
+    lever: values.lever,
+    scaleOut: (values['scale-out'] ?? '1,2').split(',').map((s) => int('--scale-out', s, 1)),
     out: path.resolve(values.out ?? path.join(ROOT, 'bench', 'results')),
   };
 }
@@ -205,7 +216,7 @@ async function main(): Promise<void> {
   try {
     let emulatorError = 'not started';
     if (
-      ['pipeline', 'naive', 'burst', 'video', 'push', 'control', 'fleet'].some((row) =>
+      ['pipeline', 'naive', 'burst', 'video', 'push', 'control', 'fleet', 'scale-out'].some((row) =>
         o.rows.has(row as RowName),
       )
     ) {
@@ -235,6 +246,16 @@ async function main(): Promise<void> {
         reps: o.reps,
         overheadSamples: o.samples,
         workerEnv: o.env,
+        log,
+      });
+    });
+    await attempt('scale-out', async () => {
+      rows.scaleOut = await runScaleOut({
+        images,
+        reps: o.reps,
+        processes: o.scaleOut,
+        workerEnv: o.env,
+        newStack: () => stackFor('s', 'scale-out'),
         log,
       });
     });
@@ -369,7 +390,10 @@ async function leversMain(o: Options, images: Awaited<ReturnType<typeof benchIma
   const started = new Date();
   const machine = `${os.cpus()[0]?.model.trim()}, ${os.availableParallelism()} cores`;
   const loadAvgStart = os.loadavg()[0] as number;
-  const result = await runLevers({ images, pairs: o.reps, log });
+  const only = o.lever;
+  const levers = only ? LEVERS.filter((l) => l.name.includes(only)) : LEVERS;
+  if (levers.length === 0) throw new UsageError(`no lever's name contains "${only}"`);
+  const result = await runLevers({ images, pairs: o.reps, levers, log });
   console.log(
     `# Ferry OCR levers\n\n${started.toISOString()} · ${machine} · load average ${loadAvgStart.toFixed(2)} at the start\n`,
   );

@@ -38,6 +38,7 @@ export function createSessionRuntime(
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     ...(tuning.cpuArena !== undefined ? { enableCpuMemArena: tuning.cpuArena } : {}),
+    ...(tuning.memPattern !== undefined ? { enableMemPattern: tuning.memPattern } : {}),
   });
 
   return {

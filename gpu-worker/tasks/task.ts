@@ -40,6 +40,11 @@ export interface TaskRuntime {
 export interface SessionTuning {
   /** onnxruntime's CPU memory arena (enableCpuMemArena). Default true, onnxruntime's own default. */
   cpuArena?: boolean;
+  /**
+   * onnxruntime's memory pattern (enableMemPattern): buffers planned once for an input shape and
+   * reused while the shape repeats. Default true, onnxruntime's own default.
+   */
+  memPattern?: boolean;
 }
 
 /** Limits every task must respect when reading untrusted input. */

@@ -43,14 +43,16 @@ describe('text height estimate', () => {
 });
 
 describe('OCR precision and session levers', () => {
-  it('read FERRY_OCR_PRECISION, FERRY_OCR_CPU_ARENA and FERRY_OCR_DET_TEXT_HEIGHT', () => {
+  it('read FERRY_OCR_PRECISION, FERRY_OCR_CPU_ARENA, FERRY_OCR_MEM_PATTERN and FERRY_OCR_DET_TEXT_HEIGHT', () => {
     expect(
       readOcrOptions({
         FERRY_OCR_PRECISION: 'int8',
         FERRY_OCR_CPU_ARENA: 'false',
+        FERRY_OCR_MEM_PATTERN: 'true',
         FERRY_OCR_DET_TEXT_HEIGHT: '14',
       }),
-    ).toMatchObject({ precision: 'int8', cpuArena: false, detTextHeight: 14 });
+    ).toMatchObject({ precision: 'int8', cpuArena: false, memPattern: true, detTextHeight: 14 });
+    expect(readOcrOptions({})).toMatchObject({ memPattern: false });
     expect(() => readOcrOptions({ FERRY_OCR_PRECISION: 'int4' })).toThrow(ConfigError);
     expect(() => readOcrOptions({ FERRY_OCR_PRECISION: 'int4' })).toThrow('FERRY_OCR_PRECISION');
   });

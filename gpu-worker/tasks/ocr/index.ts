@@ -74,7 +74,7 @@ export function createOcrTask(
         ...overrides,
       };
       const files = ocrModelFiles(settings.precision);
-      const tuning = { cpuArena: settings.cpuArena };
+      const tuning = { cpuArena: settings.cpuArena, memPattern: settings.memPattern };
       const [detSession, recSession, keys] = await Promise.all([
         runtime.createSession(files.detectionPath, tuning),
         runtime.createSession(files.recognitionPath, tuning),
