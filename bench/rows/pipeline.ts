@@ -14,7 +14,7 @@ import { startWorker, type WorkerProcess } from '../../test/support/worker-proce
 import { cpuShares, cpuSnapshot } from '../cpu.ts';
 import type { BenchImage } from '../images.ts';
 import { treeMemory } from '../memory.ts';
-import { type BenchStack, sleep, warmIngest } from '../stack.ts';
+import { type BenchStack, buildWorkerBundle, sleep, warmIngest } from '../stack.ts';
 import { mean, median, ratePerSec, type Spread, spread } from '../stats.ts';
 
 export interface PipelineOptions {
@@ -81,12 +81,15 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const { stack, images } = o;
   const timeoutMs = o.timeoutMs ?? 180_000;
   await warmIngest(stack, images.length);
-  const worker = await startWorker({
-    ...stack.env,
-    // The production long poll (the test helper shortens it to 1 s).
-    FERRY_RECEIVE_WAIT_SEC: '20',
-    ...o.workerEnv,
-  });
+  const worker = await startWorker(
+    {
+      ...stack.env,
+      // The production long poll (the test helper shortens it to 1 s).
+      FERRY_RECEIVE_WAIT_SEC: '20',
+      ...o.workerEnv,
+    },
+    { bundle: buildWorkerBundle() },
+  );
   try {
     const ready = worker.logs.find((l) => l.msg === 'worker ready') ?? {};
     const {

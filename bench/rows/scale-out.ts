@@ -13,7 +13,7 @@ import { deriveJobId } from '../../core/keys.ts';
 import { startWorker, type WorkerProcess } from '../../test/support/worker-process.ts';
 import type { BenchImage } from '../images.ts';
 import { treeMemory } from '../memory.ts';
-import { type BenchStack, sleep, warmIngest } from '../stack.ts';
+import { type BenchStack, buildWorkerBundle, sleep, warmIngest } from '../stack.ts';
 import { median, ratePerSec } from '../stats.ts';
 
 export interface ScaleOutOptions {
@@ -90,16 +90,20 @@ async function runConfig(
   const workers: WorkerProcess[] = [];
   try {
     await warmIngest(stack, o.images.length);
+    const bundle = buildWorkerBundle();
     for (let i = 0; i < processes; i++) {
       workers.push(
-        await startWorker({
-          ...stack.env,
-          // The production long poll (the test helper shortens it to 1 s).
-          FERRY_RECEIVE_WAIT_SEC: '20',
-          FERRY_INFERENCE_THREADS: String(threadsPerProcess),
-          FERRY_WORKER_ID: `scale-out-${processes}x${threadsPerProcess}-${i}`,
-          ...o.workerEnv,
-        }),
+        await startWorker(
+          {
+            ...stack.env,
+            // The production long poll (the test helper shortens it to 1 s).
+            FERRY_RECEIVE_WAIT_SEC: '20',
+            FERRY_INFERENCE_THREADS: String(threadsPerProcess),
+            FERRY_WORKER_ID: `scale-out-${processes}x${threadsPerProcess}-${i}`,
+            ...o.workerEnv,
+          },
+          { bundle },
+        ),
       );
     }
     const nonce = randomBytes(3).toString('hex');

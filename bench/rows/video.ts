@@ -13,7 +13,7 @@ import type { VideoOcrResult } from '../../gpu-worker/tasks/video/index.ts';
 import { slideVideo } from '../../test/support/test-videos.ts';
 import { startWorker } from '../../test/support/worker-process.ts';
 import { processMemory } from '../memory.ts';
-import { type BenchStack, sleep, warmIngest } from '../stack.ts';
+import { type BenchStack, buildWorkerBundle, sleep, warmIngest } from '../stack.ts';
 
 export interface VideoRun {
   durationSec: number;
@@ -46,10 +46,11 @@ export interface VideoRowOptions {
 export async function runVideo(o: VideoRowOptions): Promise<VideoResult> {
   await warmIngest(o.stack, 1);
   const runs: VideoRun[] = [];
+  const bundle = buildWorkerBundle();
   for (const duration of o.durations) {
     o.log(`video: generating a ${duration} s slide video`);
     const video = await slideVideo({ duration, slideSec: 10 });
-    const worker = await startWorker({ ...o.stack.env, ...o.workerEnv });
+    const worker = await startWorker({ ...o.stack.env, ...o.workerEnv }, { bundle });
     try {
       const key = `uploads/bench-${duration}s-${Date.now()}.mp4`;
       const put = await o.stack.s3.send(

@@ -30,10 +30,18 @@ const TEST_DEFAULTS = {
   FERRY_SHUTDOWN_GRACE_SEC: '10',
 };
 
-export async function startWorker(env: Record<string, string>): Promise<WorkerProcess> {
+/**
+ * Starts the worker from its TypeScript source, or with `bundle` the esbuild bundle the container
+ * runs (`npm run build:worker` writes it to dist/worker/), which loads no TypeScript at run time.
+ */
+export async function startWorker(
+  env: Record<string, string>,
+  options: { bundle?: string } = {},
+): Promise<WorkerProcess> {
   // node --import tsx, not the tsx CLI: the CLI runs the script in a grandchild, which a
   // SIGKILL of the CLI would leave running.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'gpu-worker/main.ts'], {
+  const args = options.bundle ? [options.bundle] : ['--import', 'tsx', 'gpu-worker/main.ts'];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...WORKER_PROCESS_ENV, ...process.env, ...TEST_DEFAULTS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
