@@ -34,8 +34,12 @@ export function cpuSnapshot(pid: number): CpuSnapshot {
 }
 
 /** Between two snapshots: the process's and everything else's share of all cores, 0..1. */
-export function cpuShares(before: CpuSnapshot, after: CpuSnapshot): { process: number; others: number } {
-  const capacity = (after.at - before.at) * os.availableParallelism();
+export function cpuShares(
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+  cores = os.availableParallelism(),
+): { process: number; others: number } {
+  const capacity = (after.at - before.at) * cores;
   const process = after.processMs - before.processMs;
   return {
     process: process / capacity,

@@ -4,11 +4,9 @@
  * with enough sockets for bursts, and a teardown that removes what was created (the ingest
  * function is a live process inside the emulator until deleted).
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
@@ -218,20 +216,6 @@ export async function seedQueuedJobs(
     await sendJobMessage(stack.sqs, stack.outputs.queueUrl, job);
   });
   return ids;
-}
-
-/**
- * Builds the worker bundle the container runs (`npm run build:worker`, under a second) and
- * returns its entry point: the OCR rows measure the worker as it ships, without the TypeScript
- * loader the source form needs (in every inference thread too).
- */
-export function buildWorkerBundle(): string {
-  const root = path.resolve(import.meta.dirname, '..');
-  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build-worker.ts'], {
-    cwd: root,
-    stdio: 'ignore',
-  });
-  return path.join(root, 'dist/worker/main.js');
 }
 
 /** Runs `fn` over `items` with at most `limit` at once; results in input order. */

@@ -10,11 +10,11 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Job } from '../../core/job.ts';
 import { deriveJobId } from '../../core/keys.ts';
 import { characterErrorRate } from '../../test/support/cer.ts';
-import { startWorker, type WorkerProcess } from '../../test/support/worker-process.ts';
+import { buildWorkerBundle, startWorker, type WorkerProcess } from '../../test/support/worker-process.ts';
 import { cpuShares, cpuSnapshot } from '../cpu.ts';
 import type { BenchImage } from '../images.ts';
 import { treeMemory } from '../memory.ts';
-import { type BenchStack, buildWorkerBundle, sleep, warmIngest } from '../stack.ts';
+import { type BenchStack, sleep, warmIngest } from '../stack.ts';
 import { mean, median, ratePerSec, type Spread, spread } from '../stats.ts';
 
 export interface PipelineOptions {

@@ -10,10 +10,10 @@ import os from 'node:os';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Job } from '../../core/job.ts';
 import { deriveJobId } from '../../core/keys.ts';
-import { startWorker, type WorkerProcess } from '../../test/support/worker-process.ts';
+import { buildWorkerBundle, startWorker, type WorkerProcess } from '../../test/support/worker-process.ts';
 import type { BenchImage } from '../images.ts';
 import { treeMemory } from '../memory.ts';
-import { type BenchStack, buildWorkerBundle, sleep, warmIngest } from '../stack.ts';
+import { type BenchStack, sleep, warmIngest } from '../stack.ts';
 import { median, ratePerSec } from '../stats.ts';
 
 export interface ScaleOutOptions {

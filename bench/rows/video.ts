@@ -11,9 +11,9 @@ import { isFinal, type Job } from '../../core/job.ts';
 import { deriveJobId } from '../../core/keys.ts';
 import type { VideoOcrResult } from '../../gpu-worker/tasks/video/index.ts';
 import { slideVideo } from '../../test/support/test-videos.ts';
-import { startWorker } from '../../test/support/worker-process.ts';
+import { buildWorkerBundle, startWorker } from '../../test/support/worker-process.ts';
 import { processMemory } from '../memory.ts';
-import { type BenchStack, buildWorkerBundle, sleep, warmIngest } from '../stack.ts';
+import { type BenchStack, sleep, warmIngest } from '../stack.ts';
 
 export interface VideoRun {
   durationSec: number;

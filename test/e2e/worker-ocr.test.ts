@@ -1,5 +1,6 @@
 /**
- * The whole pipeline with the real worker process and the real OCR model: images dropped into
+ * The whole pipeline with the real worker process, as the container runs it (the esbuild bundle),
+ * and the real OCR model: images dropped into
  * `uploads/` end SUCCEEDED with the right text, while bad inputs each fail their own job with a
  * readable reason and the worker carries on.
  */
@@ -11,7 +12,7 @@ import { deriveJobId } from '../../core/keys.ts';
 import { characterErrorRate } from '../support/cer.ts';
 import { createTestStack, eventually, type TestStack } from '../support/local-stack.ts';
 import { renderTextImage, standardCorpus } from '../support/text-images.ts';
-import { startWorker, type WorkerProcess } from '../support/worker-process.ts';
+import { buildWorkerBundle, startWorker, type WorkerProcess } from '../support/worker-process.ts';
 
 let stack: TestStack;
 let worker: WorkerProcess;
@@ -20,11 +21,14 @@ const MAX_INPUT_PIXELS = 5_000_000;
 
 beforeAll(async () => {
   stack = await createTestStack();
-  worker = await startWorker({
-    ...stack.env,
-    FERRY_MAX_INPUT_BYTES: String(MAX_INPUT_BYTES),
-    FERRY_MAX_INPUT_PIXELS: String(MAX_INPUT_PIXELS),
-  });
+  worker = await startWorker(
+    {
+      ...stack.env,
+      FERRY_MAX_INPUT_BYTES: String(MAX_INPUT_BYTES),
+      FERRY_MAX_INPUT_PIXELS: String(MAX_INPUT_PIXELS),
+    },
+    { bundle: buildWorkerBundle() },
+  );
 });
 
 afterAll(async () => {

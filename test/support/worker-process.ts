@@ -2,7 +2,7 @@
  * Runs the real worker entry point (gpu-worker/main.ts) as a child process against a test stack,
  * as `npm start` and the container do, and collects its JSON log lines.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { WORKER_PROCESS_ENV } from '../../gpu-worker/config.ts';
 
@@ -29,6 +29,19 @@ const TEST_DEFAULTS = {
   FERRY_EXECUTION_PROVIDERS: 'cpu',
   FERRY_SHUTDOWN_GRACE_SEC: '10',
 };
+
+/**
+ * Builds the worker bundle the container runs (`npm run build:worker`, under a second) and returns
+ * its entry point, for tests and bench rows that run the worker as it ships: without the
+ * TypeScript loader the source form needs (in every inference thread too).
+ */
+export function buildWorkerBundle(): string {
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build-worker.ts'], {
+    cwd: ROOT,
+    stdio: 'ignore',
+  });
+  return path.join(ROOT, 'dist/worker/main.js');
+}
 
 /**
  * Starts the worker from its TypeScript source, or with `bundle` the esbuild bundle the container
