@@ -23,7 +23,7 @@ export interface Lever {
 /** The levers, each one change from the defaults. */
 export const LEVERS: Lever[] = [
   { name: 'CPU memory arena on (onnxruntime default)', env: { FERRY_OCR_CPU_ARENA: 'true' } },
-  { name: 'int8 recogniser (dynamic quantization)', env: { FERRY_OCR_PRECISION: 'int8' } },
+  { name: 'int8 recogniser (static, calibrated)', env: { FERRY_OCR_PRECISION: 'int8' } },
   { name: 'detection side limit 640', env: { FERRY_OCR_DET_LIMIT_SIDE: '640' } },
   { name: 'detection scaled to 12 px text', env: { FERRY_OCR_DET_TEXT_HEIGHT: '12' } },
   { name: 'detection scaled to 14 px text', env: { FERRY_OCR_DET_TEXT_HEIGHT: '14' } },

