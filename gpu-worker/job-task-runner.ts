@@ -55,7 +55,12 @@ export async function runJobTask(
       : undefined;
     const resumeFrom = job.attempts > 1 ? await checkpoints?.load() : undefined;
     let lastCheckpoint = performance.now();
+    // Frames run on every inference thread at once, so their summed thread times can exceed the
+    // wall time (a negative preprocess figure once did). Inference here is the wall time during
+    // which at least one model run was in flight; the rest of the task's run is preprocess.
     let inference = 0;
+    let inFlight = 0;
+    let inferringSince = 0;
     t0 = performance.now();
     const ctx: JobContext = {
       jobId: job.jobId,
@@ -64,9 +69,12 @@ export async function runJobTask(
       inferenceThreads: deps.inferenceThreads,
       log: deps.log,
       async infer(taskName, modelInput) {
-        const out = await deps.pool.run(taskName, modelInput);
-        inference += out.timings.inference;
-        return out.result;
+        if (inFlight++ === 0) inferringSince = performance.now();
+        try {
+          return (await deps.pool.run(taskName, modelInput)).result;
+        } finally {
+          if (--inFlight === 0) inference += performance.now() - inferringSince;
+        }
       },
       progress: (stage, done, total) => progress.report(stage, done, total),
       ...(resumeFrom !== undefined ? { resumeFrom } : {}),
