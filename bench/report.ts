@@ -488,7 +488,8 @@ function controlTargets(control: ControlPlaneResult | undefined, ocrPerSec: numb
           ? `${(control.jobsPerSec / ocrPerSec).toFixed(1)}x (${control.jobsPerSec.toFixed(1)} jobs/s)`
           : `${control.jobsPerSec.toFixed(1)} jobs/s, no raw row`) +
         `; queue -> succeed alone (seeded backlog, in-flight ${control.maxInFlight}): ${control.workerOnlyJobsPerSec.toFixed(1)} jobs/s` +
-        (ocrPerSec !== undefined ? ` = ${(control.workerOnlyJobsPerSec / ocrPerSec).toFixed(1)}x` : ''),
+        (ocrPerSec !== undefined ? ` = ${(control.workerOnlyJobsPerSec / ocrPerSec).toFixed(1)}x` : '') +
+        `, ${control.workerOnlyRequestsPerJob.toFixed(2)} worker requests per job`,
       met: ocrPerSec !== undefined ? control.jobsPerSec >= 20 * ocrPerSec : undefined,
     },
     {

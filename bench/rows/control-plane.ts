@@ -43,6 +43,8 @@ export interface ControlPlaneResult {
   jobsPerSec: number;
   /** Queue -> claim -> succeed from a seeded backlog (no ingest), the same worker. */
   workerOnlyJobsPerSec: number;
+  /** The worker's requests per job in that phase: receives and deletes batch under a backlog. */
+  workerOnlyRequestsPerJob: number;
   /** The worker's jobs held at once (sized for OCR by default). */
   maxInFlight: number;
   /** The job record's startedAt -> finishedAt, ms (claim, download, 0 ms task, result upload, succeed). */
@@ -146,6 +148,8 @@ export async function runControlPlane(o: {
     // process on this machine's cores, which bounds the end-to-end figure above; this one is
     // what queue -> claim -> succeed sustains on its own.
     const before = done();
+    // The seeding goes to the emulator directly: the proxy now counts only the worker's requests.
+    proxy.reset();
     const t1 = Date.now();
     await seedQueuedJobs(stack, { count: o.jobs, idPrefix: `cp-seeded-${nonce}`, taskMs: 0 });
     const until = Date.now() + 180_000;
@@ -153,8 +157,10 @@ export async function runControlPlane(o: {
     if (done() - before < o.jobs)
       throw new Error(`only ${done() - before} of ${o.jobs} seeded no-op jobs succeeded in 180 s`);
     const workerOnlyJobsPerSec = ratePerSec(o.jobs, Date.now() - t1);
+    const backlog = proxy.counts().byService;
     return {
       workerOnlyJobsPerSec,
+      workerOnlyRequestsPerJob: per(backlog.S3 + backlog.SQS + backlog.DynamoDB),
       maxInFlight: Number(worker.logs.find((l) => l.msg === 'worker ready')?.maxInFlight ?? Number.NaN),
       jobs: o.jobs,
       jobsPerSec: ratePerSec(o.jobs, elapsed),
