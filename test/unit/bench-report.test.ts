@@ -110,6 +110,28 @@ describe('bench report', () => {
   });
 });
 
+describe('GPU goal', () => {
+  const run = (provider: string, maxBatchSize: number, imagesPerSec: number) => ({
+    maxBatchSize,
+    executionProvider: provider,
+    imagesPerSec,
+    latencyMs: { p50: 100, p95: 200 },
+    cer: 0,
+  });
+  it('reports the best CUDA batch size, or says there was no GPU', () => {
+    const gpu = { gpu: 'NVIDIA H200', images: 30, reps: 3, runs: [run('cuda', 1, 40), run('cuda', 8, 90)] };
+    expect(target({ batching: gpu }, 'GPU run')).toMatchObject({
+      met: true,
+      measured: 'NVIDIA H200: best 90.00 images/s at batch 8, p95 200 ms',
+    });
+    const cpu = { images: 30, reps: 3, runs: [run('cpu', 1, 9)] };
+    expect(target({ batching: cpu }, 'GPU run')).toMatchObject({
+      met: undefined,
+      measured: 'no GPU on this machine',
+    });
+  });
+});
+
 describe('CPU shares', () => {
   it('splits the machine between the process and everything else', () => {
     const before = { at: 0, processMs: 0, machineBusyMs: 0 };
