@@ -118,7 +118,7 @@ export function buildReport(
       measured:
         ratios.pipelineToRaw === undefined
           ? 'n/a'
-          : `${ratios.pipelineToRaw.toFixed(2)}` +
+          : `${ratios.pipelineToRaw.toFixed(3)}` +
             (pipeline
               ? ` (the emulator and ingest took ${pct(pipeline.cpu.othersShare, 0)} of the cores; worker CPU per image ${raw ? `${(pipeline.cpu.workerMsPerImage / raw.cpuMsPerImage).toFixed(2)}x raw's` : 'n/a'})`
               : ''),
