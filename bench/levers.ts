@@ -33,6 +33,11 @@ export const LEVERS: Lever[] = [
   },
   { name: 'recognition batch 8 (width-sorted)', env: { FERRY_OCR_REC_BATCH: '8' } },
   { name: 'memory pattern on (onnxruntime default)', env: { FERRY_OCR_MEM_PATTERN: 'true' } },
+  { name: 'detection scaled to 10 px text', env: { FERRY_OCR_DET_TEXT_HEIGHT: '10' } },
+  {
+    name: 'int8 recogniser + detection at 10 px text',
+    env: { FERRY_OCR_PRECISION: 'int8', FERRY_OCR_DET_TEXT_HEIGHT: '10' },
+  },
 ];
 
 export interface LeverRow {
