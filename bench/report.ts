@@ -14,7 +14,7 @@ import type { NaiveResult } from './rows/naive.ts';
 import type { PipelineResult } from './rows/pipeline.ts';
 import type { PushRow } from './rows/push-row.ts';
 import type { RawResult } from './rows/raw.ts';
-import { renderScaleOut, type ScaleOutResult } from './rows/scale-out.ts';
+import type { ScaleOutResult } from './rows/scale-out.ts';
 import type { TesseractResult } from './rows/tesseract.ts';
 import type { VideoResult } from './rows/video.ts';
 import { round } from './stats.ts';
@@ -394,10 +394,7 @@ export function renderMarkdown(r: BenchReport): string {
     );
   }
 
-  if (r.rows.scaleOut) {
-    line(renderScaleOut(r.rows.scaleOut));
-    line();
-  }
+  if (r.rows.scaleOut) renderScaleOut(r.rows.scaleOut, line, table);
   if (r.rows.fleet) renderFleet(r.rows.fleet, line, table);
   if (r.rows.batching) renderBatching(r.rows.batching, line, table);
 
@@ -623,4 +620,43 @@ function gpuTargets(batching: BatchingResult | undefined): Target[] {
       met: best ? true : undefined,
     },
   ];
+}
+
+function renderScaleOut(
+  r: ScaleOutResult,
+  line: (s?: string) => void,
+  table: (head: string[], body: string[][]) => void,
+): void {
+  line(`## Scale-out: ${r.totalThreads} inference threads as 1 or more processes on one queue`);
+  line();
+  line(`${r.images} images, median of ${r.reps}, ${r.cores} cores.`);
+  line();
+  table(
+    [
+      'processes x threads',
+      'images/s',
+      'per core',
+      'vs 1 process',
+      'jobs per process',
+      'exactly once (dup/attempts>1/not succeeded)',
+      'peak RSS total',
+    ],
+    r.configs.map((c) => [
+      `${c.processes} x ${c.threadsPerProcess}`,
+      num(c.imagesPerSec),
+      num(c.imagesPerSecPerCore),
+      c.speedupVs1 ? `${num(c.speedupVs1)}x` : '',
+      c.jobsPerProcess.join(' / '),
+      `${c.exactlyOnce ? 'yes' : 'NO'} (${c.duplicates}/${c.attemptsAbove1}/${c.notSucceeded})`,
+      `${num(c.peakRssMiBTotal, 0)} MiB`,
+    ]),
+  );
+  const over = r.configs.filter((c) => c.oversubscribed);
+  if (over.length > 0) {
+    line(
+      `Oversubscribed (more threads than the ${r.totalThreads} total, not the same cores split): ` +
+        `${over.map((c) => `${c.processes} x ${c.threadsPerProcess}`).join(', ')}.`,
+    );
+    line();
+  }
 }

@@ -88,6 +88,7 @@ export async function createBenchStack(endpoint: string, label: string): Promise
   const env = stackEnv(outputs);
   // Jobs with no webhook never touch this queue; the worker only needs it to be a valid URL.
   const jobs = new JobStore({ dynamo: clients.dynamo, table: outputs.table });
+  let destroyed: Promise<void> | undefined;
   return {
     names,
     outputs,
@@ -96,21 +97,28 @@ export async function createBenchStack(endpoint: string, label: string): Promise
     sqs: clients.sqs,
     dynamo: clients.dynamo,
     jobs,
-    async destroy() {
-      // Best effort, every step on its own: one failure must not leave the rest behind.
-      const steps = [
-        () => clients.lambda.send(new DeleteFunctionCommand({ FunctionName: names.ingestFunction })),
-        () => emptyAndDeleteBucket(clients.s3, names.bucket),
-        () => clients.dynamo.send(new DeleteTableCommand({ TableName: names.table })),
-        ...[outputs.queueUrl, outputs.dlqUrl, outputs.webhookQueueUrl, outputs.webhookDlqUrl].map(
-          (url) => () => clients.sqs.send(new DeleteQueueCommand({ QueueUrl: url })),
-        ),
-      ];
-      await Promise.allSettled(steps.map((step) => step()));
-      stopLeftoverLambdaProcesses(names.ingestFunction);
-      clients.close();
+    // Once: a row that ends its stacks early (fleet, scale-out) and the bench's final sweep of
+    // every stack may both call it.
+    destroy() {
+      destroyed ??= destroyStack();
+      return destroyed;
     },
   };
+
+  async function destroyStack(): Promise<void> {
+    // Best effort, every step on its own: one failure must not leave the rest behind.
+    const steps = [
+      () => clients.lambda.send(new DeleteFunctionCommand({ FunctionName: names.ingestFunction })),
+      () => emptyAndDeleteBucket(clients.s3, names.bucket),
+      () => clients.dynamo.send(new DeleteTableCommand({ TableName: names.table })),
+      ...[outputs.queueUrl, outputs.dlqUrl, outputs.webhookQueueUrl, outputs.webhookDlqUrl].map(
+        (url) => () => clients.sqs.send(new DeleteQueueCommand({ QueueUrl: url })),
+      ),
+    ];
+    await Promise.allSettled(steps.map((step) => step()));
+    stopLeftoverLambdaProcesses(names.ingestFunction);
+    clients.close();
+  }
 }
 
 /**

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { createSessionRuntime } from '../gpu-worker/inference/session.ts';
 import { createOcrTask } from '../gpu-worker/tasks/ocr/index.ts';
+import { ocrModelFiles } from '../gpu-worker/tasks/ocr/models.ts';
 import { readOcrSettings } from '../gpu-worker/tasks/ocr/options.ts';
 import type { TaskRuntime } from '../gpu-worker/tasks/task.ts';
 import { degradeTextImage } from '../test/support/degrade.ts';
@@ -46,7 +47,7 @@ export async function recordRecognitionInputs(dir: string): Promise<number> {
     // Only the recogniser is recorded: the detector stays in float (see quantize_models.py).
     createSession: async (modelPath, tuning) => {
       const session = await base.createSession(modelPath, tuning);
-      return modelPath.includes('_rec_') ? record(session) : session;
+      return modelPath === ocrModelFiles('fp32').recognitionPath ? record(session) : session;
     },
   };
   const task = await createOcrTask().load(runtime);

@@ -102,7 +102,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       healthPort: _hp,
       ...config
     } = ready;
-    const run = (prefix: string, batch: BenchImage[]) => uploadAndWait(o, worker, prefix, batch, timeoutMs);
+    const run = (prefix: string, batch: BenchImage[]) =>
+      uploadAndWait(stack, [worker], prefix, batch, timeoutMs);
     const nonce = randomBytes(3).toString('hex');
 
     // Warm-up: each inference thread's first run allocates its arena and is slow.
@@ -196,7 +197,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   }
 }
 
-interface Timed {
+export interface Timed {
   image: BenchImage;
   uploadStart: number;
   putMs: number;
@@ -205,17 +206,19 @@ interface Timed {
   batchSize: number;
 }
 
-/** Uploads `batch` at once under `prefix`, waits for every job to succeed, returns the final records. */
-async function uploadAndWait(
-  o: PipelineOptions,
-  worker: WorkerProcess,
+/**
+ * Uploads `batch` at once under `prefix`, waits for every job to succeed in one of `workers`,
+ * returns the final records.
+ */
+export async function uploadAndWait(
+  stack: BenchStack,
+  workers: WorkerProcess[],
   prefix: string,
   batch: BenchImage[],
   timeoutMs: number,
 ): Promise<Timed[]> {
-  const { stack } = o;
   const bucket = stack.outputs.bucket;
-  const fromLog = worker.logs.length;
+  const fromLog = workers.map((w) => w.logs.length);
   const uploads = await Promise.all(
     batch.map(async (image) => {
       const key = `${prefix}${image.name}.png`;
@@ -231,7 +234,7 @@ async function uploadAndWait(
       };
     }),
   );
-  const batchSizes = await waitForJobs(worker, new Set(uploads.map((u) => u.jobId)), fromLog, timeoutMs);
+  const batchSizes = await waitForJobs(workers, new Set(uploads.map((u) => u.jobId)), fromLog, timeoutMs);
   return Promise.all(
     uploads.map(async ({ jobId, ...u }) => ({
       ...u,
@@ -242,34 +245,37 @@ async function uploadAndWait(
 }
 
 /**
- * Waits for a "job succeeded" log line per id. The worker logs it after the SUCCEEDED write, so
- * the record is final when it arrives; reading the log costs the emulator nothing, where polling
- * the table would take CPU from the worker being measured.
+ * Waits for a "job succeeded" log line per id in any of the workers' logs, read from `from` (one
+ * cursor per worker). The worker logs it after the SUCCEEDED write, so the record is final when
+ * it arrives; reading the log costs the emulator nothing, where polling the table would take CPU
+ * from the worker being measured.
  */
 async function waitForJobs(
-  worker: WorkerProcess,
+  workers: WorkerProcess[],
   ids: Set<string>,
-  from: number,
+  from: number[],
   timeoutMs: number,
 ): Promise<Map<string, number>> {
   const pending = new Set(ids);
   const batchSizes = new Map<string, number>();
   const deadline = Date.now() + timeoutMs;
-  let cursor = from;
+  const cursors = [...from];
   while (pending.size > 0) {
-    for (; cursor < worker.logs.length; cursor++) {
-      const line = worker.logs[cursor] as Record<string, unknown>;
-      const jobId = String(line.jobId ?? '');
-      if (!pending.has(jobId)) continue;
-      if (line.msg === 'job succeeded') {
-        pending.delete(jobId);
-        batchSizes.set(jobId, Number(line.batchSize ?? 1));
-      } else if (typeof line.msg === 'string' && line.msg.startsWith('job failed')) {
-        throw new Error(`job ${jobId} failed in the worker: ${String(line.error ?? line.msg)}`);
+    for (const [i, worker] of workers.entries()) {
+      for (; (cursors[i] as number) < worker.logs.length; cursors[i] = (cursors[i] as number) + 1) {
+        const line = worker.logs[cursors[i] as number] as Record<string, unknown>;
+        const jobId = String(line.jobId ?? '');
+        if (!pending.has(jobId)) continue;
+        if (line.msg === 'job succeeded') {
+          pending.delete(jobId);
+          batchSizes.set(jobId, Number(line.batchSize ?? 1));
+        } else if (typeof line.msg === 'string' && line.msg.startsWith('job failed')) {
+          throw new Error(`job ${jobId} failed in worker ${i}: ${String(line.error ?? line.msg)}`);
+        }
       }
+      if (worker.child.exitCode !== null)
+        throw new Error(`worker ${i} exited with code ${worker.child.exitCode}`);
     }
-    if (worker.child.exitCode !== null)
-      throw new Error(`the worker exited with code ${worker.child.exitCode}`);
     if (Date.now() > deadline) {
       throw new Error(`${pending.size} of ${ids.size} jobs did not succeed within ${timeoutMs} ms`);
     }

@@ -7,14 +7,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Job } from '../../core/job.ts';
-import { deriveJobId } from '../../core/keys.ts';
 import { buildWorkerBundle, startWorker, type WorkerProcess } from '../../test/support/worker-process.ts';
 import type { BenchImage } from '../images.ts';
 import { treeMemory } from '../memory.ts';
-import { type BenchStack, sleep, warmIngest } from '../stack.ts';
+import { type BenchStack, warmIngest } from '../stack.ts';
 import { median, ratePerSec } from '../stats.ts';
+import { uploadAndWait } from './pipeline.ts';
 
 export interface ScaleOutOptions {
   images: BenchImage[];
@@ -111,7 +110,7 @@ async function runConfig(
     // job per thread fits in a single process's receive (and one process won it round after round
     // here), so the warm-up is a full burst, repeated while some process ran fewer than its threads.
     for (let round = 1; ; round++) {
-      await uploadAndWait(stack, workers, `uploads/scale-${nonce}/warm-${round}/`, o.images);
+      await uploadAndWait(stack, workers, `uploads/scale-${nonce}/warm-${round}/`, o.images, TIMEOUT_MS);
       const counts = successCounts(workers, new Set());
       o.log(`scale-out ${label}: warm-up round ${round}, jobs per process ${counts.join('/')}`);
       if (Math.min(...counts) >= threadsPerProcess) break;
@@ -125,7 +124,14 @@ async function runConfig(
     const records: Job[] = [];
     for (let rep = 0; rep < o.reps; rep++) {
       const t0 = Date.now();
-      const jobs = await uploadAndWait(stack, workers, `uploads/scale-${nonce}/rep-${rep}/`, o.images);
+      const timed = await uploadAndWait(
+        stack,
+        workers,
+        `uploads/scale-${nonce}/rep-${rep}/`,
+        o.images,
+        TIMEOUT_MS,
+      );
+      const jobs = timed.map((t) => t.job);
       runs.push(ratePerSec(jobs.length, Math.max(...jobs.map((j) => Date.parse(j.finishedAt ?? ''))) - t0));
       records.push(...jobs);
       o.log(
@@ -174,76 +180,4 @@ function successCounts(workers: WorkerProcess[], ids: Set<string>): number[] {
     (w) =>
       w.logs.filter((l) => l.msg === 'job succeeded' && (ids.size === 0 || ids.has(String(l.jobId)))).length,
   );
-}
-
-/**
- * Uploads `batch` at once under `prefix` and waits for a "job succeeded" line per job in any
- * process's log (logged after the SUCCEEDED write; the log costs the emulator nothing, where
- * polling the table would take CPU from the workers). Returns the final records.
- */
-async function uploadAndWait(
-  stack: BenchStack,
-  workers: WorkerProcess[],
-  prefix: string,
-  batch: BenchImage[],
-): Promise<Job[]> {
-  const bucket = stack.outputs.bucket;
-  const cursors = workers.map((w) => w.logs.length);
-  const ids = await Promise.all(
-    batch.map(async (image) => {
-      const key = `${prefix}${image.name}.png`;
-      const out = await stack.s3.send(
-        new PutObjectCommand({ Bucket: bucket, Key: key, Body: image.png, ContentType: 'image/png' }),
-      );
-      return deriveJobId({ bucket, key, etag: String(out.ETag) });
-    }),
-  );
-  const pending = new Set(ids);
-  const deadline = Date.now() + TIMEOUT_MS;
-  while (pending.size > 0) {
-    workers.forEach((w, i) => {
-      for (; (cursors[i] as number) < w.logs.length; cursors[i] = (cursors[i] as number) + 1) {
-        const line = w.logs[cursors[i] as number] as Record<string, unknown>;
-        const id = String(line.jobId ?? '');
-        if (!pending.has(id)) continue;
-        if (line.msg === 'job succeeded') pending.delete(id);
-        else if (String(line.msg).startsWith('job failed'))
-          throw new Error(`job ${id} failed in worker ${i}: ${String(line.error ?? line.msg)}`);
-      }
-      if (w.child.exitCode !== null) throw new Error(`worker ${i} exited with code ${w.child.exitCode}`);
-    });
-    if (Date.now() > deadline) {
-      throw new Error(`${pending.size} of ${ids.length} jobs did not succeed within ${TIMEOUT_MS} ms`);
-    }
-    await sleep(20);
-  }
-  return Promise.all(ids.map((id) => stack.jobs.require(id)));
-}
-
-export function renderScaleOut(r: ScaleOutResult): string {
-  const out = [
-    `## Scale-out: ${r.totalThreads} inference threads as 1 or more processes on one queue`,
-    '',
-    `${r.images} images, median of ${r.reps}, ${r.cores} cores.`,
-    '',
-    '| processes x threads | images/s | per core | vs 1 process | jobs per process | exactly once (dup/attempts>1/not succeeded) | peak RSS total |',
-    '|---|---|---|---|---|---|---|',
-  ];
-  for (const c of r.configs) {
-    const once = `${c.exactlyOnce ? 'yes' : 'NO'} (${c.duplicates}/${c.attemptsAbove1}/${c.notSucceeded})`;
-    out.push(
-      `| ${c.processes} x ${c.threadsPerProcess} | ${c.imagesPerSec.toFixed(2)} | ${c.imagesPerSecPerCore.toFixed(2)} | ` +
-        `${c.speedupVs1 ? `${c.speedupVs1.toFixed(2)}x` : ''} | ${c.jobsPerProcess.join(' / ')} | ${once} | ` +
-        `${Math.round(c.peakRssMiBTotal)} MiB |`,
-    );
-  }
-  const over = r.configs.filter((c) => c.oversubscribed);
-  if (over.length > 0) {
-    out.push(
-      '',
-      `Oversubscribed (more threads than the ${r.totalThreads} total, not the same cores split): ` +
-        `${over.map((c) => `${c.processes} x ${c.threadsPerProcess}`).join(', ')}.`,
-    );
-  }
-  return out.join('\n');
 }
