@@ -7,11 +7,10 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isFinal, JobStatus } from '../../core/job.ts';
-import { deriveJobId } from '../../core/keys.ts';
-import { createTestStack, eventually, type TestStack } from '../support/local-stack.ts';
+import { createTestStack, type TestStack } from '../support/local-stack.ts';
+import { dropUpload, jobInState } from '../support/sleep-jobs.ts';
 import { audioOnlyMp4, slideVideo } from '../support/test-videos.ts';
 import { renderTextImage } from '../support/text-images.ts';
 import { startWorker, type WorkerProcess } from '../support/worker-process.ts';
@@ -39,22 +38,9 @@ afterAll(async () => {
   await rm(workerTmp, { recursive: true, force: true });
 });
 
-async function upload(name: string, body: Uint8Array | string): Promise<string> {
-  const key = `uploads/${name}`;
-  const out = await stack.aws.s3.send(
-    new PutObjectCommand({ Bucket: stack.outputs.bucket, Key: key, Body: body }),
-  );
-  return deriveJobId({ bucket: stack.outputs.bucket, key, etag: String(out.ETag) });
-}
+const upload = (name: string, body: Uint8Array | string) => dropUpload(stack, `uploads/${name}`, body);
 
-const finalJob = (jobId: string) =>
-  eventually(
-    async () => {
-      const job = await stack.jobs.get(jobId);
-      return job && isFinal(job.status) ? job : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 200 },
-  );
+const finalJob = (jobId: string) => jobInState(stack, jobId, (job) => isFinal(job.status), 60_000);
 
 it('fails each bad video alone with INVALID_INPUT and a reason, then still runs an image and a video', async () => {
   const small = { width: 320, height: 240, slideSec: 2 };

@@ -5,13 +5,14 @@
  * A video job canceled while it runs stops decoding and writes nothing.
  */
 import { readFile } from 'node:fs/promises';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isFinal, JobStatus } from '../../core/job.ts';
-import { checkpointKey, deriveJobId } from '../../core/keys.ts';
+import { checkpointKey } from '../../core/keys.ts';
 import type { VideoOcrResult } from '../../gpu-worker/tasks/video/index.ts';
 import { characterErrorRate } from '../support/cer.ts';
 import { createTestStack, eventually, type TestStack } from '../support/local-stack.ts';
+import { dropUpload, jobInState } from '../support/sleep-jobs.ts';
 import { type Slide, slideVideo } from '../support/test-videos.ts';
 import { startWorker, type WorkerProcess } from '../support/worker-process.ts';
 
@@ -46,19 +47,9 @@ const framesDecoded = (worker: WorkerProcess, jobId: string) =>
 
 it('resumes a video job from its checkpoint after kill -9 of its worker', async () => {
   const video = await slideVideo({ duration: 90, slideSec: 10 });
-  const key = 'uploads/long-talk.mp4';
-  const put = await stack.aws.s3.send(
-    new PutObjectCommand({ Bucket: stack.outputs.bucket, Key: key, Body: await readFile(video.file) }),
-  );
-  const jobId = deriveJobId({ bucket: stack.outputs.bucket, key, etag: String(put.ETag) });
+  const jobId = await dropUpload(stack, 'uploads/long-talk.mp4', await readFile(video.file));
 
-  const running = await eventually(
-    async () => {
-      const job = await stack.jobs.get(jobId);
-      return job?.status === JobStatus.Running && job.workerId ? job : undefined;
-    },
-    { timeoutMs: 30_000, intervalMs: 100 },
-  );
+  const running = await jobInState(stack, jobId, (job) => job.status === JobStatus.Running && !!job.workerId);
   const first = workers.get(String(running.workerId)) as WorkerProcess;
   const [secondId, second] = [...workers].find(([id]) => id !== running.workerId) as [string, WorkerProcess];
   await first.waitForLog(
@@ -112,18 +103,8 @@ it('resumes a video job from its checkpoint after kill -9 of its worker', async 
 
 it('stops a video job canceled while it runs: ffmpeg ends, no result is written', async () => {
   const video = await slideVideo({ duration: 90, slideSec: 10 });
-  const key = 'uploads/canceled-talk.mp4';
-  const put = await stack.aws.s3.send(
-    new PutObjectCommand({ Bucket: stack.outputs.bucket, Key: key, Body: await readFile(video.file) }),
-  );
-  const jobId = deriveJobId({ bucket: stack.outputs.bucket, key, etag: String(put.ETag) });
-  const running = await eventually(
-    async () => {
-      const job = await stack.jobs.get(jobId);
-      return job?.status === JobStatus.Running && job.workerId ? job : undefined;
-    },
-    { timeoutMs: 30_000, intervalMs: 100 },
-  );
+  const jobId = await dropUpload(stack, 'uploads/canceled-talk.mp4', await readFile(video.file));
+  const running = await jobInState(stack, jobId, (job) => job.status === JobStatus.Running && !!job.workerId);
   const holder = workers.get(String(running.workerId)) as WorkerProcess;
   await holder.waitForLog(
     (l) => l.msg === 'video frame decoded' && l.jobId === jobId && Number(l.frame) >= 10,

@@ -6,8 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isFinal, JobStatus } from '../../core/job.ts';
 import { createTestStack, type TestStack } from '../support/local-stack.ts';
-import { jobInState, SLEEP_TASK_MODULE, sleepJob } from '../support/sleep-jobs.ts';
-import { startWorker, type WorkerProcess } from '../support/worker-process.ts';
+import { jobInState, sleepJob, startSleepWorker } from '../support/sleep-jobs.ts';
+import type { WorkerProcess } from '../support/worker-process.ts';
 
 let stack: TestStack;
 const workers: WorkerProcess[] = [];
@@ -22,14 +22,7 @@ afterEach(async () => {
 });
 
 async function worker(env: Record<string, string> = {}): Promise<WorkerProcess> {
-  const w = await startWorker({
-    ...stack.env,
-    FERRY_TASK_MODULES: SLEEP_TASK_MODULE,
-    FERRY_VISIBILITY_TIMEOUT_SEC: '2',
-    FERRY_HEARTBEAT_SEC: String(HEARTBEAT_SEC),
-    FERRY_INFERENCE_THREADS: '1',
-    ...env,
-  });
+  const w = await startSleepWorker(stack, { FERRY_HEARTBEAT_SEC: String(HEARTBEAT_SEC), ...env });
   workers.push(w);
   return w;
 }

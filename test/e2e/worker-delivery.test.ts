@@ -4,7 +4,7 @@
  * heartbeat), SIGTERM loses nothing, a cancel stops a running job, and the main thread answers
  * health checks throughout.
  */
-import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
@@ -12,10 +12,10 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isFinal, type Job, JobStatus } from '../../core/job.ts';
-import { deriveJobId } from '../../core/keys.ts';
+import { isFinal, JobStatus } from '../../core/job.ts';
 import { createTestStack, eventually, type TestStack } from '../support/local-stack.ts';
-import { startWorker, type WorkerProcess } from '../support/worker-process.ts';
+import { jobInState, sleepJob, startSleepWorker } from '../support/sleep-jobs.ts';
+import type { WorkerProcess } from '../support/worker-process.ts';
 
 let stack: TestStack;
 const workers: WorkerProcess[] = [];
@@ -30,41 +30,10 @@ afterEach(async () => {
 
 /** Short visibility and heartbeat, so "longer than the visibility timeout" takes seconds. */
 async function worker(env: Record<string, string> = {}): Promise<WorkerProcess> {
-  const w = await startWorker({
-    ...stack.env,
-    FERRY_TASK_MODULES: 'test/fixtures/tasks/sleep-task.ts',
-    FERRY_VISIBILITY_TIMEOUT_SEC: '2',
-    FERRY_HEARTBEAT_SEC: '0.5',
-    FERRY_INFERENCE_THREADS: '1',
-    ...env,
-  });
+  const w = await startSleepWorker(stack, { FERRY_HEARTBEAT_SEC: '0.5', ...env });
   workers.push(w);
   return w;
 }
-
-async function sleepJob(name: string, ms: number): Promise<string> {
-  const key = `uploads/${name}.json`;
-  const out = await stack.aws.s3.send(
-    new PutObjectCommand({
-      Bucket: stack.outputs.bucket,
-      Key: key,
-      Body: JSON.stringify({ ms }),
-      Metadata: { 'ferry-task': 'sleep' },
-    }),
-  );
-  const jobId = deriveJobId({ bucket: stack.outputs.bucket, key, etag: String(out.ETag) });
-  await eventually(() => stack.jobs.get(jobId));
-  return jobId;
-}
-
-const jobInState = (jobId: string, accept: (job: Job) => boolean, timeoutMs = 30_000) =>
-  eventually(
-    async () => {
-      const job = await stack.jobs.get(jobId);
-      return job && accept(job) ? job : undefined;
-    },
-    { timeoutMs, intervalMs: 100 },
-  );
 
 const claims = (w: WorkerProcess, jobId: string) =>
   w.logs.filter((l) => l.msg === 'job claimed' && l.jobId === jobId);
@@ -85,8 +54,8 @@ async function queueDepth(): Promise<number> {
 describe('worker delivery (emulator)', () => {
   it('runs a job three times longer than the visibility timeout exactly once, with two workers polling', async () => {
     const [a, b] = await Promise.all([worker(), worker()]);
-    const jobId = await sleepJob('long', 6000);
-    const job = await jobInState(jobId, (j) => isFinal(j.status));
+    const jobId = await sleepJob(stack, 'long', 6000);
+    const job = await jobInState(stack, jobId, (j) => isFinal(j.status));
     expect(job).toMatchObject({ status: JobStatus.Succeeded, attempts: 1 });
     expect(claims(a, jobId).length + claims(b, jobId).length).toBe(1);
     const results = await stack.aws.s3.send(
@@ -98,8 +67,8 @@ describe('worker delivery (emulator)', () => {
 
   it('keeps answering health checks while the inference thread is blocked', async () => {
     const w = await worker();
-    const jobId = await sleepJob('blocking', 3000);
-    await jobInState(jobId, (j) => j.status === JobStatus.Running);
+    const jobId = await sleepJob(stack, 'blocking', 3000);
+    await jobInState(stack, jobId, (j) => j.status === JobStatus.Running);
     const latencies: number[] = [];
     for (let i = 0; i < 10; i++) {
       const t0 = performance.now();
@@ -114,8 +83,8 @@ describe('worker delivery (emulator)', () => {
 
   it('on SIGTERM finishes in-flight jobs within the grace period and exits 0', async () => {
     const w = await worker({ FERRY_SHUTDOWN_GRACE_SEC: '20' });
-    const jobId = await sleepJob('finish-on-term', 2000);
-    await jobInState(jobId, (j) => j.status === JobStatus.Running);
+    const jobId = await sleepJob(stack, 'finish-on-term', 2000);
+    await jobInState(stack, jobId, (j) => j.status === JobStatus.Running);
     expect(await w.stop('SIGTERM')).toBe(0);
     expect(await stack.jobs.get(jobId)).toMatchObject({ status: JobStatus.Succeeded, attempts: 1 });
   });
@@ -126,15 +95,18 @@ describe('worker delivery (emulator)', () => {
       FERRY_VISIBILITY_TIMEOUT_SEC: '30',
       FERRY_HEARTBEAT_SEC: '5',
     });
-    const jobs = await Promise.all([sleepJob('released-1', 4000), sleepJob('released-2', 4000)]);
-    await jobInState(jobs[0] as string, (j) => j.status === JobStatus.Running);
+    const jobs = await Promise.all([
+      sleepJob(stack, 'released-1', 4000),
+      sleepJob(stack, 'released-2', 4000),
+    ]);
+    await jobInState(stack, jobs[0] as string, (j) => j.status === JobStatus.Running);
     await new Promise((r) => setTimeout(r, 500));
     expect(await a.stop('SIGTERM')).toBe(0);
     expect(a.logs.some((l) => l.msg === 'job released for another worker (shutdown)')).toBe(true);
     const started = Date.now();
     await worker({ FERRY_VISIBILITY_TIMEOUT_SEC: '30', FERRY_HEARTBEAT_SEC: '5' });
     for (const jobId of jobs) {
-      expect(await jobInState(jobId, (j) => isFinal(j.status))).toMatchObject({
+      expect(await jobInState(stack, jobId, (j) => isFinal(j.status))).toMatchObject({
         status: JobStatus.Succeeded,
       });
     }
@@ -149,18 +121,20 @@ describe('worker delivery (emulator)', () => {
       FERRY_HEARTBEAT_SEC: '5',
     });
     const stopped = a.stop('SIGTERM');
-    const jobId = await sleepJob('after-sigterm', 100);
+    const jobId = await sleepJob(stack, 'after-sigterm', 100);
     expect(await stopped).toBe(0);
     expect(claims(a, jobId)).toHaveLength(0);
     const started = Date.now();
     await worker({ FERRY_VISIBILITY_TIMEOUT_SEC: '60', FERRY_HEARTBEAT_SEC: '5' });
-    expect(await jobInState(jobId, (j) => isFinal(j.status))).toMatchObject({ status: JobStatus.Succeeded });
+    expect(await jobInState(stack, jobId, (j) => isFinal(j.status))).toMatchObject({
+      status: JobStatus.Succeeded,
+    });
     // Not held back by a 60 s visibility timeout from the stopped worker's receive.
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   it('marks a job FAILED when its message lands in the dead-letter queue (the worker crashed on it)', async () => {
-    const jobId = await sleepJob('dead-lettered', 60_000);
+    const jobId = await sleepJob(stack, 'dead-lettered', 60_000);
     // Claimed by a worker that died: its lease lapses at once, so the job is nobody's.
     const job = await stack.jobs.claim(jobId, 'crashed-worker', 1);
     // What SQS does after the last delivery whose worker died: move the message to the DLQ.
@@ -179,15 +153,15 @@ describe('worker delivery (emulator)', () => {
       }),
     );
     await worker({ FERRY_DLQ_SWEEP_SEC: '0.5' });
-    const failed = await jobInState(jobId, (j) => isFinal(j.status), 10_000);
+    const failed = await jobInState(stack, jobId, (j) => isFinal(j.status), 10_000);
     expect(failed).toMatchObject({ status: JobStatus.Failed, errorCode: 'DEAD_LETTERED' });
     expect(failed.error).toMatch(/dead-letter queue after 5 deliveries/);
   });
 
   it('stops working on a job canceled while it runs, and keeps it CANCELED', async () => {
     const w = await worker();
-    const jobId = await sleepJob('canceled', 3000);
-    await jobInState(jobId, (j) => j.status === JobStatus.Running);
+    const jobId = await sleepJob(stack, 'canceled', 3000);
+    await jobInState(stack, jobId, (j) => j.status === JobStatus.Running);
     await stack.jobs.cancel(jobId);
     await w.waitForLog((l) => l.jobId === jobId && l.msg === 'job changed under us; stopping', 10_000);
     await new Promise((r) => setTimeout(r, 3000));

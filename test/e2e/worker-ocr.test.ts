@@ -4,13 +4,13 @@
  * `uploads/` end SUCCEEDED with the right text, while bad inputs each fail their own job with a
  * readable reason and the worker carries on.
  */
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFinal, type Job, JobStatus } from '../../core/job.ts';
-import { deriveJobId } from '../../core/keys.ts';
 import { characterErrorRate } from '../support/cer.ts';
-import { createTestStack, eventually, type TestStack } from '../support/local-stack.ts';
+import { createTestStack, type TestStack } from '../support/local-stack.ts';
+import { dropUpload, jobInState } from '../support/sleep-jobs.ts';
 import { renderTextImage, standardCorpus } from '../support/text-images.ts';
 import { buildWorkerBundle, startWorker, type WorkerProcess } from '../support/worker-process.ts';
 
@@ -35,22 +35,9 @@ afterAll(async () => {
   expect(await worker?.stop()).toBe(0);
 });
 
-async function upload(name: string, body: Uint8Array | string): Promise<string> {
-  const key = `uploads/${name}`;
-  const out = await stack.aws.s3.send(
-    new PutObjectCommand({ Bucket: stack.outputs.bucket, Key: key, Body: body }),
-  );
-  return deriveJobId({ bucket: stack.outputs.bucket, key, etag: String(out.ETag) });
-}
+const upload = (name: string, body: Uint8Array | string) => dropUpload(stack, `uploads/${name}`, body);
 
-const finalJob = (jobId: string) =>
-  eventually(
-    async () => {
-      const job = await stack.jobs.get(jobId);
-      return job && isFinal(job.status) ? job : undefined;
-    },
-    { timeoutMs: 45_000, intervalMs: 200 },
-  );
+const finalJob = (jobId: string) => jobInState(stack, jobId, (job) => isFinal(job.status), 45_000);
 
 async function readResult(job: Job): Promise<{ result: { text: string; lines: unknown[] } }> {
   const out = await stack.aws.s3.send(
@@ -116,16 +103,15 @@ describe('worker with the OCR model (emulator)', () => {
   });
 
   it('fails a job for an unknown task with the list of tasks it can run', async () => {
-    const key = 'uploads/unknown-task.png';
-    const out = await stack.aws.s3.send(
-      new PutObjectCommand({
-        Bucket: stack.outputs.bucket,
-        Key: key,
-        Body: await renderTextImage({ lines: ['hello'] }),
-        Metadata: { 'ferry-task': 'translate' },
-      }),
+    const jobId = await dropUpload(
+      stack,
+      'uploads/unknown-task.png',
+      await renderTextImage({ lines: ['hello'] }),
+      {
+        'ferry-task': 'translate',
+      },
     );
-    const job = await finalJob(deriveJobId({ bucket: stack.outputs.bucket, key, etag: String(out.ETag) }));
+    const job = await finalJob(jobId);
     expect(job).toMatchObject({ status: JobStatus.Failed, task: 'translate', errorCode: 'UNKNOWN_TASK' });
     expect(job.error).toMatch(/Unknown task "translate".*ocr/);
   });

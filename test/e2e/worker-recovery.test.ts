@@ -8,8 +8,8 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isFinal, JobStatus } from '../../core/job.ts';
 import { createTestStack, eventually, type TestStack } from '../support/local-stack.ts';
-import { jobInState, SLEEP_TASK_MODULE, sleepJob } from '../support/sleep-jobs.ts';
-import { startWorker, type WorkerProcess } from '../support/worker-process.ts';
+import { jobInState, sleepJob, startSleepWorker } from '../support/sleep-jobs.ts';
+import type { WorkerProcess } from '../support/worker-process.ts';
 
 let stack: TestStack;
 const workers: WorkerProcess[] = [];
@@ -24,15 +24,7 @@ afterEach(async () => {
 
 /** Lease = visibility = 2 s; the first heartbeat would come after 1.5 s. */
 async function worker(env: Record<string, string> = {}): Promise<WorkerProcess> {
-  const w = await startWorker({
-    ...stack.env,
-    FERRY_TASK_MODULES: SLEEP_TASK_MODULE,
-    FERRY_VISIBILITY_TIMEOUT_SEC: '2',
-    FERRY_HEARTBEAT_SEC: '1.5',
-    FERRY_INFERENCE_THREADS: '1',
-    FERRY_BUILT_IN_TASKS: '',
-    ...env,
-  });
+  const w = await startSleepWorker(stack, { FERRY_HEARTBEAT_SEC: '1.5', FERRY_BUILT_IN_TASKS: '', ...env });
   workers.push(w);
   return w;
 }

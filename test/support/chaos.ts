@@ -1,15 +1,6 @@
-/**
- * The chaos scenarios, shared by `npm run chaos` (bench/chaos.ts, full size) and their short
- * version in `npm test` (test/chaos/). Each runs real worker processes against a test stack with
- * the fast sleep task, injects one fault, and reports whether every upload ended SUCCEEDED
- * exactly once, how long the pipeline took to recover, and whether the worker (or its
- * replacement) is alive.
- */
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { isFinal, type Job, JobStatus } from '../../core/job.ts';
-import { deriveJobId } from '../../core/keys.ts';
 import { createTestStack, eventually, type TestStack } from './local-stack.ts';
-import { SLEEP_TASK_MODULE } from './sleep-jobs.ts';
+import { dropUpload, SLEEP_METADATA, SLEEP_TASK_MODULE } from './sleep-jobs.ts';
 import { ChaosProxy } from './tcp-proxy.ts';
 import { startWorker, type WorkerProcess } from './worker-process.ts';
 
@@ -144,15 +135,7 @@ async function uploadJobs(stack: TestStack, n: number, ms: number, prefix: strin
   const one = async () => {
     while (next < n) {
       const key = `uploads/${prefix}-${next++}.json`;
-      const out = await stack.aws.s3.send(
-        new PutObjectCommand({
-          Bucket: stack.outputs.bucket,
-          Key: key,
-          Body: JSON.stringify({ ms }),
-          Metadata: { 'ferry-task': 'sleep' },
-        }),
-      );
-      ids.push(deriveJobId({ bucket: stack.outputs.bucket, key, etag: String(out.ETag) }));
+      ids.push(await dropUpload(stack, key, JSON.stringify({ ms }), SLEEP_METADATA));
     }
   };
   await Promise.all(Array.from({ length: 8 }, one));
