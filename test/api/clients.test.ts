@@ -12,7 +12,7 @@ import { newJobId } from '../../core/keys.ts';
 import { handler as apiHandler } from '../../functions/api/handler.ts';
 import { capture } from '../cli/helpers.ts';
 import { createTestStack, eventually, type TestStack } from '../support/local-stack.ts';
-import { invoke, type TestResponse } from './helpers.ts';
+import { callAs } from './helpers.ts';
 
 let stack: TestStack;
 /** Client A is the stack's client; B is made with the operator command. */
@@ -45,13 +45,8 @@ async function adminWith(env: Record<string, string>, ...argv: string[]): Promis
   return { code, json: stdout.text ? JSON.parse(stdout.text) : {}, stderr: stderr.text };
 }
 
-const call = (key: string, method: string, path: string, body?: unknown): Promise<TestResponse> =>
-  invoke(apiHandler, {
-    method,
-    path,
-    headers: { authorization: `Bearer ${key}` },
-    ...(body ? { body } : {}),
-  });
+const call = (key: string, method: string, path: string, body?: unknown) =>
+  callAs(apiHandler, key, method, path, body);
 
 async function createJob(key: string, name = 'page.png'): Promise<string> {
   const res = await call(key, 'POST', '/uploads', { filename: name, contentType: 'image/png', size: 10 });

@@ -84,3 +84,13 @@ export async function invoke(handler: Handler, request: TestRequest): Promise<Te
 function lowerCase(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
 }
+
+/** A request to `handler` as the client holding `key` (Bearer). */
+export const callAs = (
+  handler: Handler,
+  key: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<TestResponse> =>
+  invoke(handler, { method, path, headers: { authorization: `Bearer ${key}` }, ...(body ? { body } : {}) });

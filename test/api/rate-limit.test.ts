@@ -10,7 +10,7 @@ import { handler as apiHandler } from '../../functions/api/handler.ts';
 import { ensureLocalClient, type LocalClient } from '../../scripts/local/local-client.ts';
 import { createTestStack, eventually, type TestStack } from '../support/local-stack.ts';
 import { startWorker, type WorkerProcess } from '../support/worker-process.ts';
-import { invoke, type TestResponse } from './helpers.ts';
+import { callAs } from './helpers.ts';
 
 let stack: TestStack;
 let tight: LocalClient;
@@ -27,13 +27,8 @@ afterAll(async () => {
   await worker?.stop();
 });
 
-const call = (key: string, method: string, path: string, body?: unknown): Promise<TestResponse> =>
-  invoke(apiHandler, {
-    method,
-    path,
-    headers: { authorization: `Bearer ${key}` },
-    ...(body ? { body } : {}),
-  });
+const call = (key: string, method: string, path: string, body?: unknown) =>
+  callAs(apiHandler, key, method, path, body);
 
 const newJob = (key: string) =>
   call(key, 'POST', '/uploads', {

@@ -5,7 +5,6 @@
 
 import { GetFunctionEventInvokeConfigCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../core/config.ts';
@@ -13,7 +12,7 @@ import { type Job, JobStatus } from '../../core/job.ts';
 import { deriveJobId } from '../../core/keys.ts';
 import { parseJobMessage } from '../../core/queue-message.ts';
 import { ingestObject } from '../../functions/ingest/ingest-object.ts';
-import { createTestStack, eventually, type TestStack } from '../support/local-stack.ts';
+import { createTestStack, drainQueue, eventually, type TestStack } from '../support/local-stack.ts';
 
 let stack: TestStack;
 let lambda: LambdaClient;
@@ -33,23 +32,6 @@ async function put(key: string, body: string | Uint8Array, contentType = 'image/
 
 const jobFor = (object: { key: string; etag: string }) =>
   deriveJobId({ bucket: stack.outputs.bucket, key: object.key, etag: object.etag });
-
-/** Drains the queue: every message currently visible, hidden for the rest of the file. */
-async function drainQueue(): Promise<Message[]> {
-  const all: Message[] = [];
-  for (;;) {
-    const out = await stack.aws.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: stack.outputs.queueUrl,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: 600,
-        WaitTimeSeconds: 1,
-      }),
-    );
-    if (!out.Messages?.length) return all;
-    all.push(...out.Messages);
-  }
-}
 
 const waitForJob = (jobId: string) => eventually(() => stack.jobs.get(jobId), { timeoutMs: 15_000 });
 
@@ -96,7 +78,7 @@ describe('ingest (emulator)', () => {
       expect(job.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       expect(job.expiresAt).toBeGreaterThan(Date.now() / 1000);
     }
-    const messages = (await drainQueue()).map((m) => parseJobMessage(m.Body));
+    const messages = (await drainQueue(stack, { waitSec: 1 })).map((m) => parseJobMessage(m.Body));
     expect(messages).toHaveLength(keys.length);
     expect(new Set(messages.map((m) => m?.jobId))).toEqual(new Set(jobs.map((j) => j.jobId)));
     expect(messages.every((m) => m?.task === 'ocr' && m.bucket === stack.outputs.bucket)).toBe(true);
@@ -117,7 +99,7 @@ describe('ingest (emulator)', () => {
     expect(res.ok).toBe(true);
     const job = await waitForJob(jobFor({ key, etag: String(res.headers.get('etag')) }));
     expect(job.status).toBe(JobStatus.Queued);
-    expect(await drainQueue()).toHaveLength(1);
+    expect(await drainQueue(stack, { waitSec: 1 })).toHaveLength(1);
   });
 
   it('yields one job and one message when the same event is delivered twice', async () => {
@@ -133,13 +115,13 @@ describe('ingest (emulator)', () => {
       status: JobStatus.Queued,
       messageId: job.messageId,
     });
-    expect(await drainQueue()).toHaveLength(1);
+    expect(await drainQueue(stack, { waitSec: 1 })).toHaveLength(1);
   });
 
   it('sends one message for 100 concurrent duplicates of one event (the send is claimed first)', async () => {
     // Outside uploads/, so no notification races the duplicates: all 100 start from nothing.
     const object = await put('incoming/burst.png', 'burst');
-    await drainQueue();
+    await drainQueue(stack, { waitSec: 1 });
     const deps = { ...stack.aws, jobs: stack.jobs, queueUrl: stack.outputs.queueUrl };
     const stored = { key: 'uploads/burst.png', etag: object.etag, size: 5, metadata: {} };
     const outcomes = await Promise.all(
@@ -147,7 +129,7 @@ describe('ingest (emulator)', () => {
     );
     expect(outcomes.filter((o) => o.outcome === 'enqueued')).toHaveLength(1);
     expect(new Set(outcomes.map((o) => o.job.jobId)).size).toBe(1);
-    const messages = await drainQueue();
+    const messages = await drainQueue(stack, { waitSec: 1 });
     expect(messages).toHaveLength(1);
     expect((await stack.jobs.get(jobFor(stored)))?.messageId).toBe(messages[0]?.MessageId);
   });
@@ -160,7 +142,7 @@ describe('ingest (emulator)', () => {
     await put(key, 'crashed');
     const jobId = jobFor({ key, etag: object.etag });
     await waitForJob(jobId);
-    await drainQueue();
+    await drainQueue(stack, { waitSec: 1 });
     // Simulate the crash: forget the message id and the send claim, as if the send never happened.
     await stack.aws.dynamo.send(
       new (await import('@aws-sdk/lib-dynamodb')).UpdateCommand({
@@ -171,7 +153,7 @@ describe('ingest (emulator)', () => {
     );
     await invokeIngest(s3Event(key, object.etag));
     await invokeIngest(s3Event(key, object.etag));
-    const messages = await drainQueue();
+    const messages = await drainQueue(stack, { waitSec: 1 });
     expect(messages.map((m) => parseJobMessage(m.Body)?.jobId)).toEqual([jobId]);
     expect((await stack.jobs.get(jobId))?.messageId).toBe(messages[0]?.MessageId);
   });
@@ -182,7 +164,7 @@ describe('ingest (emulator)', () => {
     const second = await put('uploads/same-key.png', 'version 2');
     expect(jobFor(first)).not.toBe(jobFor(second));
     await waitForJob(jobFor(second));
-    expect(await drainQueue()).toHaveLength(2);
+    expect(await drainQueue(stack, { waitSec: 1 })).toHaveLength(2);
   });
 
   it("leaves an event for overwritten content to the newer upload's own event", async () => {
@@ -191,7 +173,7 @@ describe('ingest (emulator)', () => {
     // An older version's event, delivered late: its content is no longer in the bucket.
     const old = { key: current.key, etag: 'e5c3b8c3a4b1d2f0e5c3b8c3a4b1d2f0' };
     await invokeIngest(s3Event(old.key, old.etag));
-    const messages = (await drainQueue()).map((m) => parseJobMessage(m.Body)?.jobId);
+    const messages = (await drainQueue(stack, { waitSec: 1 })).map((m) => parseJobMessage(m.Body)?.jobId);
     expect(messages).toContain(jobFor(current));
     expect(messages).not.toContain(jobFor(old));
   });
@@ -212,17 +194,17 @@ describe('ingest (emulator)', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(await stack.jobs.get(jobFor(outside))).toBeUndefined();
     expect(await stack.jobs.get(jobFor(folder))).toBeUndefined();
-    expect(await drainQueue()).toHaveLength(0);
+    expect(await drainQueue(stack, { waitSec: 1 })).toHaveLength(0);
   });
 
   it('skips an event whose object was deleted before ingest, without failing the others', async () => {
     const real = await put('incoming/real.png', 'real');
     await put('uploads/real.png', 'real');
     await waitForJob(jobFor({ key: 'uploads/real.png', etag: real.etag }));
-    await drainQueue();
+    await drainQueue(stack, { waitSec: 1 });
     const event = s3Event('uploads/gone.png', 'nope');
     event.Records.push(s3Event('uploads/real.png', real.etag).Records[0] as (typeof event.Records)[0]);
     await invokeIngest(event);
-    expect(await drainQueue()).toHaveLength(0);
+    expect(await drainQueue(stack, { waitSec: 1 })).toHaveLength(0);
   });
 });

@@ -2,13 +2,12 @@
  * core/reconcile.ts against the emulator: what it does to each kind of stranded job, and what
  * it leaves alone.
  */
-import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { JobStatus } from '../../core/job.ts';
 import { JobStore } from '../../core/job-store.ts';
 import { parseJobMessage } from '../../core/queue-message.ts';
 import { reconcile } from '../../core/reconcile.ts';
-import { createTestStack, type TestStack } from '../support/local-stack.ts';
+import { createTestStack, drainQueue, type TestStack } from '../support/local-stack.ts';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -34,21 +33,6 @@ const queued = (jobId: string, agoMs: number) =>
     bucket: stack.outputs.bucket,
     key: `uploads/${jobId}.png`,
   });
-
-async function drain(): Promise<Message[]> {
-  const all: Message[] = [];
-  for (;;) {
-    const out = await stack.aws.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: stack.outputs.queueUrl,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: 600,
-      }),
-    );
-    if (!out.Messages?.length) return all;
-    all.push(...out.Messages);
-  }
-}
 
 describe('reconcile (emulator)', () => {
   it('expires, sends, re-sends and leaves alone exactly the jobs it should', async () => {
@@ -76,7 +60,7 @@ describe('reconcile (emulator)', () => {
     expect(report).toEqual({ expired: ['expired'], sent: ['no-message'], resent: ['orphan'] });
     expect(failed).toEqual(['expired']);
     expect(await stack.jobs.get('expired')).toMatchObject({ status: JobStatus.Failed, errorCode: 'EXPIRED' });
-    const sent = (await drain()).map((m) => parseJobMessage(m.Body)?.jobId).sort();
+    const sent = (await drainQueue(stack)).map((m) => parseJobMessage(m.Body)?.jobId).sort();
     expect(sent).toEqual(['no-message', 'orphan']);
     expect((await stack.jobs.get('no-message'))?.messageId).toBeDefined();
 

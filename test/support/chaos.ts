@@ -1,3 +1,10 @@
+/**
+ * The chaos scenarios, shared by `npm run chaos` (bench/chaos.ts, full size) and their short
+ * version in `npm test` (test/chaos/). Each runs real worker processes against a test stack with
+ * the fast sleep task, injects one fault, and reports whether every upload ended SUCCEEDED
+ * exactly once, how long the pipeline took to recover, and whether the worker (or its
+ * replacement) is alive.
+ */
 import { isFinal, type Job, JobStatus } from '../../core/job.ts';
 import { createTestStack, eventually, type TestStack } from './local-stack.ts';
 import { dropUpload, SLEEP_METADATA, SLEEP_TASK_MODULE } from './sleep-jobs.ts';

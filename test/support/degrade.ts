@@ -4,6 +4,7 @@
  * sensor noise, so OCR accuracy checks cover more than perfect renders.
  */
 import sharp from 'sharp';
+import { mulberry32 } from './text-images.ts';
 
 export interface DegradeOptions {
   /** How far each corner moves inwards, as a share of the side (0..0.2), at most. Default 0.04. */
@@ -111,16 +112,4 @@ function homography(from: Point[], to: Point[]): number[] {
     }
   }
   return rows.map((row) => row[8] as number);
-}
-
-/** Small seeded PRNG so images do not depend on Math.random. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -3,6 +3,7 @@
  * the functions and worker read, and AWS clients pointed at it.
  */
 import { randomBytes } from 'node:crypto';
+import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { type AwsClients, createAwsClients } from '../../core/aws.ts';
 import { JobStore } from '../../core/job-store.ts';
 import { resourcesToEnv } from '../../core/resources.ts';
@@ -61,4 +62,24 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+/**
+ * Every message now visible in the stack's job queue, hidden for the rest of the test file.
+ * `waitSec` long-polls each receive, for messages still on their way.
+ */
+export async function drainQueue(stack: TestStack, { waitSec = 0 } = {}): Promise<Message[]> {
+  const all: Message[] = [];
+  for (;;) {
+    const out = await stack.aws.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: stack.outputs.queueUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 600,
+        WaitTimeSeconds: waitSec,
+      }),
+    );
+    if (!out.Messages?.length) return all;
+    all.push(...out.Messages);
+  }
 }

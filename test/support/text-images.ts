@@ -125,7 +125,7 @@ function grey(level: number): string {
 }
 
 /** Small seeded PRNG so images do not depend on Math.random. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -3,16 +3,14 @@
  * verifies with A's secret through the `standardwebhooks` npm package and not with B's; during a
  * rotation both `v1,` signatures are sent, so the old and the new secret both verify.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobStatus } from '../../core/job.ts';
 import { newJobId } from '../../core/keys.ts';
-import { SecretStore } from '../../core/secrets.ts';
-import { type DeliverDeps, deliverWebhook } from '../../functions/webhook/deliver.ts';
+import { deliverWebhook } from '../../functions/webhook/deliver.ts';
 import { ensureLocalClient, type LocalClient, localAdmin } from '../../scripts/local/local-client.ts';
 import { createTestStack, type TestStack } from '../support/local-stack.ts';
-import { finishedJob, pumpWebhooks, type Receiver, startReceiver } from './helpers.ts';
+import { deliverDeps, finishedJob, pumpWebhooks, type Receiver, startReceiver } from './helpers.ts';
 
 let stack: TestStack;
 let clientB: LocalClient;
@@ -30,23 +28,7 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-/** The webhook function's delivery logic with a fresh secret cache (so a rotation shows at once). */
-function deps(): DeliverDeps {
-  return {
-    jobs: stack.jobs,
-    queue: { sqs: stack.aws.sqs, queueUrl: stack.outputs.webhookQueueUrl },
-    options: {
-      parameterPrefix: stack.outputs.parameterPrefix,
-      ports: 'any',
-      allowPrivate: true,
-      firstRetryDelaySec: 1,
-      maxAttempts: 2,
-      requestTimeoutMs: 2000,
-    },
-    secrets: new SecretStore({ prefix: stack.outputs.parameterPrefix }),
-    logger: new Logger({ serviceName: 'ferry-webhook-test', logLevel: 'SILENT' }),
-  };
-}
+const deps = () => deliverDeps(stack, { maxAttempts: 2 });
 
 async function deliverOne(): Promise<{ headers: Record<string, string>; body: string }> {
   const before = receiver.received.length;

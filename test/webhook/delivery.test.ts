@@ -3,19 +3,16 @@
  * webhooks queue (delays included), and posts to a receiver on 127.0.0.1 that verifies the
  * Standard Webhooks signature.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TASK } from '../../core/config.ts';
 import { JobStatus } from '../../core/job.ts';
 import { resultKey } from '../../core/keys.ts';
-import { SecretStore } from '../../core/secrets.ts';
 import { webhookIdFor } from '../../core/webhooks.ts';
 import { handler as apiHandler } from '../../functions/api/handler.ts';
-import type { DeliverDeps } from '../../functions/webhook/deliver.ts';
 import type { WebhookOptions } from '../../functions/webhook/options.ts';
 import { invoke } from '../api/helpers.ts';
 import { createTestStack, type TestStack } from '../support/local-stack.ts';
-import { finishedJob, pumpWebhooks, type Receiver, startReceiver } from './helpers.ts';
+import { deliverDeps, finishedJob, pumpWebhooks, type Receiver, startReceiver } from './helpers.ts';
 
 /** The stack's client's key, set once the stack exists. */
 let API_KEY = '';
@@ -43,23 +40,7 @@ async function receiver(statuses?: number[]): Promise<Receiver> {
   return r;
 }
 
-function deps(options: Partial<WebhookOptions> = {}): DeliverDeps {
-  return {
-    jobs: stack.jobs,
-    queue: { sqs: stack.aws.sqs, queueUrl: stack.outputs.webhookQueueUrl },
-    options: {
-      parameterPrefix: stack.outputs.parameterPrefix,
-      ports: 'any',
-      allowPrivate: true,
-      firstRetryDelaySec: 1,
-      maxAttempts: 6,
-      requestTimeoutMs: 2000,
-      ...options,
-    },
-    secrets: new SecretStore({ prefix: stack.outputs.parameterPrefix }),
-    logger: new Logger({ serviceName: 'ferry-webhook-test', logLevel: 'SILENT' }),
-  };
-}
+const deps = (options: Partial<WebhookOptions> = {}) => deliverDeps(stack, options);
 
 describe('webhook delivery', () => {
   it('posts a signed job.succeeded event and records the delivery on the job', async () => {

@@ -5,11 +5,13 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { DEFAULT_TASK } from '../../core/config.ts';
 import { type Job, JobStatus } from '../../core/job.ts';
 import { newJobId, resultKey } from '../../core/keys.ts';
+import { SecretStore } from '../../core/secrets.ts';
 import {
   enqueueWebhook,
   verifyWebhook,
@@ -18,6 +20,7 @@ import {
 } from '../../core/webhooks.ts';
 import type { DeliverDeps } from '../../functions/webhook/deliver.ts';
 import { handleWebhookBatch } from '../../functions/webhook/handler.ts';
+import type { WebhookOptions } from '../../functions/webhook/options.ts';
 import type { TestStack } from '../support/local-stack.ts';
 
 export interface ReceivedWebhook {
@@ -160,4 +163,26 @@ export async function finishedJob(
         );
   await enqueueWebhook({ sqs: stack.aws.sqs, queueUrl: stack.outputs.webhookQueueUrl }, job);
   return job;
+}
+
+/**
+ * The webhook function's delivery logic against the stack, with a fresh secret cache (so a
+ * rotation shows at once) and loopback receivers allowed; `options` overrides.
+ */
+export function deliverDeps(stack: TestStack, options: Partial<WebhookOptions> = {}): DeliverDeps {
+  return {
+    jobs: stack.jobs,
+    queue: { sqs: stack.aws.sqs, queueUrl: stack.outputs.webhookQueueUrl },
+    options: {
+      parameterPrefix: stack.outputs.parameterPrefix,
+      ports: 'any',
+      allowPrivate: true,
+      firstRetryDelaySec: 1,
+      maxAttempts: 6,
+      requestTimeoutMs: 2000,
+      ...options,
+    },
+    secrets: new SecretStore({ prefix: stack.outputs.parameterPrefix }),
+    logger: new Logger({ serviceName: 'ferry-webhook-test', logLevel: 'SILENT' }),
+  };
 }
