@@ -3,7 +3,7 @@
 #   install    write .sst/platform (SST components, Pulumi packages, config.d.ts; git-ignored) if
 #              it is missing; needs only the npm registry
 #   typecheck  tsc over sst.config.ts, infra/ and SST's generated globals (infra/tsconfig.json)
-#   test       the infra unit and synth tests (vitest, test/infra)
+#   test       the infra unit and synth tests (vitest, test/unit/infra)
 #   all        install + typecheck (the default; CI runs this before the test suite)
 # Usage: bash scripts/check-infra.sh [install|typecheck|test|all]
 set -euo pipefail
@@ -43,7 +43,7 @@ typecheck() {
 }
 
 unit_tests() {
-  npx --no-install vitest run --config test/infra/vitest.config.ts
+  npx --no-install vitest run --config test/support/infra/vitest.config.ts
 }
 
 case "${1:-all}" in

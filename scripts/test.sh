@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
-# The browser test (test/web) drives Debian's Chromium; install it when missing (CI runs as root).
+# The browser test (test/e2e/browser.test.ts) drives Debian's Chromium; install it when missing (CI runs as root).
 if ! command -v chromium >/dev/null && [ -z "${FERRY_CHROMIUM:-}" ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 \

@@ -3,7 +3,7 @@
  * Row "push": N watchers on the push channel subscribed to all of one client's jobs; jobs are
  * driven through their states with the JobStore (as ingest and the worker do) and each final
  * event's delay is measured from the job record's `finishedAt` to its arrival at every watcher.
- * Also used by test/push/many-watchers.test.ts for the "every watcher gets the final event"
+ * Also used by test/integration/functions/push/many-watchers.test.ts for the "every watcher gets the final event"
  * check.
  */
 import { randomUUID } from 'node:crypto';

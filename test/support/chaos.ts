@@ -1,6 +1,6 @@
 /**
  * The chaos scenarios, shared by `npm run chaos` (bench/chaos.ts, full size) and their short
- * version in `npm test` (test/chaos/). Each runs real worker processes against a test stack with
+ * version in `npm test` (test/e2e/chaos.test.ts). Each runs real worker processes against a test stack with
  * the fast sleep task, injects one fault, and reports whether every upload ended SUCCEEDED
  * exactly once, how long the pipeline took to recover, and whether the worker (or its
  * replacement) is alive.

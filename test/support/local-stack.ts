@@ -31,7 +31,7 @@ export async function createTestStack(options: { withWebhookFunction?: boolean }
   });
   const env = stackEnv(outputs);
   const aws = createAwsClients({ ...process.env, ...env });
-  // Generous limits: tests poll fast; test/api/rate-limit.test.ts makes a client with tight ones.
+  // Generous limits: tests poll fast; test/integration/functions/api/rate-limit.test.ts makes a client with tight ones.
   const client = await ensureLocalClient(outputs, 'acme', { requestsPerSec: 1000, burst: 1000 });
   return { outputs, env, aws, jobs: new JobStore({ dynamo: aws.dynamo, table: outputs.table }), client };
 }

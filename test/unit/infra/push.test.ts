@@ -1,0 +1,43 @@
+/**
+ * The push channel in the synthesised stack (Pulumi mocks, no AWS): the jobs table streams new
+ * and old images to the fan-out function, one socket function serves every WebSocket route, and
+ * both find the connections table and the @connections endpoint in their environment.
+ */
+import { beforeAll, describe, expect, test } from 'vitest';
+import { PUSH } from '../../../core/push-config.ts';
+import { type Synth, synthesize } from '../../support/infra/synth.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: synthesised inputs are untyped
+type Inputs = Record<string, any>;
+let ci: Synth;
+
+beforeAll(async () => {
+  ci = await synthesize('ci');
+});
+
+describe('push channel', () => {
+  test('the jobs table streams new and old images to the fan-out function', () => {
+    const table = ci.all('aws:dynamodb/table:Table').find((r) => r.name === 'JobsTableTable');
+    expect(table?.inputs).toMatchObject({ streamEnabled: true, streamViewType: 'NEW_AND_OLD_IMAGES' });
+    const mapping = ci
+      .all('aws:lambda/eventSourceMapping:EventSourceMapping')
+      .find((r) => r.name.startsWith('JobsTableSubscriber'));
+    expect(mapping?.inputs).toMatchObject({ batchSize: PUSH.streamBatchSize, startingPosition: 'LATEST' });
+  });
+
+  test('one socket function serves every route; both functions get the push variables', () => {
+    const routes = ci.all('aws:apigatewayv2/route:Route').filter((r) => r.name.startsWith('PushRoute'));
+    expect(routes.map((r) => (r.inputs as Inputs).routeKey).sort()).toEqual(
+      ['$connect', '$default', '$disconnect', 'subscribe', 'unsubscribe'].sort(),
+    );
+    const fns = ci
+      .all('aws:lambda/function:Function')
+      .filter((r) => /^(PushSocket|JobsTableSubscriberPushFanout)/.test(r.name));
+    expect(fns).toHaveLength(2);
+    for (const fn of fns) {
+      expect(Object.keys((fn.inputs as Inputs).environment.variables)).toEqual(
+        expect.arrayContaining(['FERRY_CONNECTIONS_TABLE', 'FERRY_PUSH_MANAGEMENT_URL', 'FERRY_TABLE']),
+      );
+    }
+  });
+});
