@@ -1,6 +1,6 @@
 /**
  * @module core/api-client
- * The one typed client of Ferry's HTTP API, over `fetch` (Node 20+ and browsers), typed from the
+ * The one typed client of Ferry's HTTP API, over `fetch` (Node 22+ and browsers), typed from the
  * same schemas the OpenAPI document is generated from. Exported as the package entry point
  * `ferry/client`; the CLI and the web app use it.
  */

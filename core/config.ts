@@ -70,7 +70,7 @@ export const JOB = {
 } as const;
 
 /** Lambda runtime of every function, locally (scripts/local/provision.ts) and on AWS (infra/). */
-export const LAMBDA_RUNTIME: 'nodejs22.x' = 'nodejs22.x';
+export const LAMBDA_RUNTIME: 'nodejs24.x' = 'nodejs24.x';
 
 /**
  * The Lambda functions: entry file (bundled by esbuild) and limits, shared by local

@@ -52,7 +52,7 @@ export interface StorageOptions {
 export interface FunctionsOptions {
   /**
    * Lambda runtime; local provisioning uses the default.
-   * @default LAMBDA_RUNTIME ("nodejs22.x", core/config.ts)
+   * @default LAMBDA_RUNTIME ("nodejs24.x", core/config.ts)
    */
   runtime: 'nodejs22.x' | 'nodejs24.x';
   /** CPU architecture; arm64 (Graviton) is about 20% cheaper per GB-second. @default "arm64" */

@@ -18,7 +18,7 @@ await build({
   bundle: true,
   packages: 'external',
   platform: 'node',
-  target: 'node22',
+  target: 'node24',
   format: 'esm',
   sourcemap: true,
   logLevel: 'info',

@@ -242,7 +242,7 @@ function fromThreadError(error: ThreadError): Error {
 
 /**
  * Starts the thread module next to this file. Under tsx (development, tests) a .ts thread needs
- * tsx registered inside the thread first: Node 20 does not pass `--import` hooks to workers.
+ * tsx registered inside the thread first: Node does not pass `--import` hooks to worker threads.
  */
 function createThreadWorker(init: ThreadInit): Worker {
   const here = import.meta.url;

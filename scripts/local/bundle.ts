@@ -1,7 +1,7 @@
 /**
  * @module scripts/local/bundle
  * Bundles a Lambda handler with esbuild (AWS SDK included: emulators do not provide it) and
- * zips it, as the AWS deploy does for nodejs22.x.
+ * zips it, as the AWS deploy does for nodejs24.x.
  */
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -15,7 +15,7 @@ export async function bundleFunction(entry: string): Promise<Uint8Array> {
     entryPoints: [path.join(ROOT, entry)],
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     // CommonJS, so the emulator's node runs index.js without a package.json "type".
     format: 'cjs',
     minify: false,

@@ -299,7 +299,7 @@ describe('ingest', () => {
   test('runs on arm64 Node 22 with a 30 s timeout and the resource variables', () => {
     const f = ci.inputs<Inputs>(T.fn, 'IngestFunction');
     expect(f.architectures).toEqual(['arm64']);
-    expect(f.runtime).toBe('nodejs22.x');
+    expect(f.runtime).toBe('nodejs24.x');
     expect(f.timeout).toBe(30);
     expect(f.environment.variables).toMatchObject({
       FERRY_BUCKET: ci.output.outputs.bucket,
