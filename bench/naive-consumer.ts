@@ -15,6 +15,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import * as ort from 'onnxruntime-node';
+import { awsClient } from '../core/aws.ts';
 import { resultKey } from '../core/keys.ts';
 import { createOcrTask } from '../gpu-worker/tasks/ocr/index.ts';
 
@@ -23,8 +24,8 @@ if (!queueUrl) throw new Error('FERRY_QUEUE_URL is required');
 const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
 // AWS_ENDPOINT_URL, region and credentials come from the environment, as in the user's own code.
-const s3 = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) });
-const sqs = new SQSClient({});
+const s3 = awsClient(S3Client);
+const sqs = awsClient(SQSClient);
 const task = await createOcrTask().load({
   executionProvider: 'cpu',
   createSession: (modelPath) =>

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   DeleteBucketCommand,
@@ -22,7 +22,8 @@ import {
   PurgeQueueCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { awsClient, documentClient } from '../core/aws.ts';
 import { JobStatus } from '../core/job.ts';
 import { sendJobMessage } from '../core/job-queue.ts';
 import { JobStore } from '../core/job-store.ts';
@@ -70,12 +71,10 @@ export function benchClients(o: ClientOptions) {
     requestHandler: { httpAgent },
   };
   return {
-    s3: new S3Client({ ...config, forcePathStyle: true }),
-    sqs: new SQSClient(config),
-    dynamo: DynamoDBDocumentClient.from(new DynamoDBClient(config), {
-      marshallOptions: { removeUndefinedValues: true },
-    }),
-    lambda: new LambdaClient(config),
+    s3: awsClient(S3Client, config),
+    sqs: awsClient(SQSClient, config),
+    dynamo: documentClient(config),
+    lambda: awsClient(LambdaClient, config),
     close: () => httpAgent.destroy(),
   };
 }

@@ -9,9 +9,10 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient, paginateScan, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, paginateScan, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { awsClient, documentClient } from '../core/aws.ts';
 import { ClientStore, ClientStoreError } from '../core/client-store.ts';
 import { type ClientLimits, clientIdProblem } from '../core/clients.ts';
 import { ParameterAdmin } from '../core/parameter-admin.ts';
@@ -274,12 +275,10 @@ async function adminFor(io: CliIo, tableFlag?: string, prefixFlag?: string): Pro
         credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
       }
     : {};
-  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(config), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const dynamo = documentClient(config);
   return {
     clients: new ClientStore({ dynamo, table }),
-    parameters: new ParameterAdmin({ ssm: new SSMClient(config), prefix }),
+    parameters: new ParameterAdmin({ ssm: awsClient(SSMClient, config), prefix }),
     dynamo,
   };
 }

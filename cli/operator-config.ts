@@ -7,9 +7,8 @@
  * `.sst/outputs.json` after a deploy), whose `endpoint` and `region` point at the emulator.
  */
 import path from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { awsClient, documentClient } from '../core/aws.ts';
 import { JobStore } from '../core/job-store.ts';
 import { OUTPUTS_FILE } from './config.ts';
 import { CliConfigError } from './errors.ts';
@@ -84,10 +83,8 @@ export function operatorClients(
     maxAttempts: 2,
     requestHandler: CLIENT_TIMEOUTS,
   };
-  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(config), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  const sqs = new SQSClient(config);
+  const dynamo = documentClient(config, env);
+  const sqs = awsClient(SQSClient, config, env);
   return {
     resources,
     sqs,

@@ -8,6 +8,7 @@
 
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { awsClient } from './aws.ts';
 import { PARAMETERS } from './config.ts';
 import { ConfigError } from './errors.ts';
 import { parseSecretList } from './webhook-secret.ts';
@@ -32,7 +33,7 @@ export class SecretStore {
     if (!PARAMETER_PREFIX_PATTERN.test(options.prefix)) {
       throw new ConfigError(`The parameter prefix "${options.prefix}" must look like /ferry/<stage>`);
     }
-    this.#provider = new SSMProvider({ awsSdkV3Client: options.ssm ?? new SSMClient({}) });
+    this.#provider = new SSMProvider({ awsSdkV3Client: options.ssm ?? awsClient(SSMClient) });
     this.#prefix = options.prefix;
     this.#maxAgeSec = options.maxAgeSec ?? PARAMETERS.cacheSec;
   }

@@ -6,7 +6,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createAwsClients } from '../../core/aws.ts';
+import { awsClient, createAwsClients } from '../../core/aws.ts';
 import { ClientStore } from '../../core/client-store.ts';
 import { JobStore } from '../../core/job-store.ts';
 import { resourcesFromEnv } from '../../core/resources.ts';
@@ -42,10 +42,7 @@ export interface ApiDeps {
  * empty body in `x-amz-checksum-crc32`, and AWS then rejects every real upload to it.
  */
 export function createPresignClient(env: NodeJS.ProcessEnv = process.env): S3Client {
-  return new S3Client({
-    forcePathStyle: Boolean(env.AWS_ENDPOINT_URL),
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
+  return awsClient(S3Client, { requestChecksumCalculation: 'WHEN_REQUIRED' }, env);
 }
 
 /** Everything from the environment; throws ConfigError naming each missing or bad variable. */

@@ -10,7 +10,7 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { z } from 'zod';
-import { createAwsClients } from '../../core/aws.ts';
+import { awsClient, createAwsClients } from '../../core/aws.ts';
 import { ClientStore } from '../../core/client-store.ts';
 import { readEnv } from '../../core/env.ts';
 import { JobStore } from '../../core/job-store.ts';
@@ -38,7 +38,7 @@ export interface PushDeps {
 export function pushDepsFromEnv(env: NodeJS.ProcessEnv = process.env): PushDeps {
   const e = readEnv(PushEnvSchema, env);
   const aws = createAwsClients(env);
-  const management = new ApiGatewayManagementApiClient({ endpoint: e.FERRY_PUSH_MANAGEMENT_URL });
+  const management = awsClient(ApiGatewayManagementApiClient, { endpoint: e.FERRY_PUSH_MANAGEMENT_URL }, env);
   return {
     jobs: new JobStore({ dynamo: aws.dynamo, table: e.FERRY_TABLE }),
     clients: new ClientStore({ dynamo: aws.dynamo, table: e.FERRY_CLIENTS_TABLE }),

@@ -3,9 +3,8 @@
  * A client on a local stack, with a fresh API key and its webhook signing secret: what
  * `npm start` writes to `.ferry/outputs.json`, and what tests use to act as a client.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { awsClient, documentClient } from '../../core/aws.ts';
 import { ClientStore } from '../../core/client-store.ts';
 import type { ClientLimits } from '../../core/clients.ts';
 import { ParameterAdmin } from '../../core/parameter-admin.ts';
@@ -33,12 +32,10 @@ export function localAdmin(
     region: outputs.region,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   };
-  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(config), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const dynamo = documentClient(config);
   return {
     clients: new ClientStore({ dynamo, table: outputs.clientsTable }),
-    parameters: new ParameterAdmin({ ssm: new SSMClient(config), prefix: outputs.parameterPrefix }),
+    parameters: new ParameterAdmin({ ssm: awsClient(SSMClient, config), prefix: outputs.parameterPrefix }),
   };
 }
 

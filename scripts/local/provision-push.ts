@@ -20,6 +20,7 @@ import {
   LambdaClient,
   ListEventSourceMappingsCommand,
 } from '@aws-sdk/client-lambda';
+import { awsClient } from '../../core/aws.ts';
 import {
   CONNECTIONS_TABLE,
   LOCAL_PUSH_RESOURCES,
@@ -55,9 +56,9 @@ export async function provisionPush(
   names: PushNames = LOCAL_PUSH_RESOURCES,
 ): Promise<PushOutputs> {
   const config = { endpoint: outputs.endpoint, region: outputs.region, credentials: TEST_CREDENTIALS };
-  const dynamo = new DynamoDBClient(config);
-  const lambda = new LambdaClient(config);
-  const gateway = new ApiGatewayV2Client(config);
+  const dynamo = awsClient(DynamoDBClient, config);
+  const lambda = awsClient(LambdaClient, config);
+  const gateway = awsClient(ApiGatewayV2Client, config);
 
   const [streamArn] = await Promise.all([
     enableStream(dynamo, outputs.table),

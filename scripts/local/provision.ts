@@ -37,6 +37,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { awsClient } from '../../core/aws.ts';
 import {
   BUCKET_CORS,
   CLIENTS_TABLE,
@@ -119,10 +120,10 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
   const names = options.names ?? DEFAULT_NAMES;
   const region = options.region ?? LOCAL_RESOURCES.region;
   const clientConfig = { endpoint: options.endpoint, region, credentials: TEST_CREDENTIALS };
-  const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
-  const sqs = new SQSClient(clientConfig);
-  const dynamo = new DynamoDBClient(clientConfig);
-  const lambda = new LambdaClient(clientConfig);
+  const s3 = awsClient(S3Client, clientConfig);
+  const sqs = awsClient(SQSClient, clientConfig);
+  const dynamo = awsClient(DynamoDBClient, clientConfig);
+  const lambda = awsClient(LambdaClient, clientConfig);
 
   const [jobsQueue, webhookQueue, ingestFailures] = await Promise.all([
     createQueueWithDlq(
@@ -143,7 +144,10 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
     createBucket(s3, names.bucket),
     createJobsTable(dynamo, names.table),
     createClientsTable(dynamo, names.clientsTable),
-    new ParameterAdmin({ ssm: new SSMClient(clientConfig), prefix: names.parameterPrefix }).ensureCursorKey(),
+    new ParameterAdmin({
+      ssm: awsClient(SSMClient, clientConfig),
+      prefix: names.parameterPrefix,
+    }).ensureCursorKey(),
   ]);
   const outputs: LocalOutputs = {
     endpoint: options.endpoint,
