@@ -16,7 +16,7 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { TABLE } from './config.ts';
 import { JobNotFoundError, JobStateConflictError } from './errors.ts';
-import { type Job, JobStatus, type JobTimings, type WebhookDelivery } from './job.ts';
+import { type Job, type JobErrorCode, JobStatus, type JobTimings, type WebhookDelivery } from './job.ts';
 import { expiresAtFor, fromItem, toItem } from './job-item.ts';
 import type { JobProgress } from './progress.ts';
 
@@ -283,7 +283,7 @@ export class JobStore {
    */
   fail(
     jobId: string,
-    failure: { error: string; errorCode: string; timings?: JobTimings; executionProvider?: string },
+    failure: { error: string; errorCode: JobErrorCode; timings?: JobTimings; executionProvider?: string },
     workerId?: string,
   ): Promise<Job> {
     const conditions = workerId
@@ -301,7 +301,7 @@ export class JobStore {
    * QUEUED, or RUNNING under a lapsed lease, -> FAILED: for jobs nobody holds (a dead letter, an
    * expired queue wait). A job whose worker still renews its lease is left alone.
    */
-  failUnheld(jobId: string, failure: { error: string; errorCode: string }): Promise<Job> {
+  failUnheld(jobId: string, failure: { error: string; errorCode: JobErrorCode }): Promise<Job> {
     const now = this.#now();
     return this.#update(
       jobId,

@@ -36,6 +36,30 @@ export function isFinal(status: JobStatus): boolean {
   return FINAL_STATUSES.includes(status);
 }
 
+/**
+ * Why a job ended FAILED: stable codes clients may switch on (README, Jobs). Every writer of a
+ * job's `errorCode` names one of these, so `grep -rn JobErrorCode` finds every place a job fails.
+ */
+export const JobErrorCode = {
+  /** Empty, not a supported file, corrupt, truncated, over a byte, pixel or duration limit. */
+  InvalidInput: 'INVALID_INPUT',
+  /** The input object was deleted before the job ran. */
+  InputMissing: 'INPUT_MISSING',
+  /** The input was replaced under the same key after ingest (download with IfMatch failed). */
+  InputChanged: 'INPUT_CHANGED',
+  /** No worker runs the task the job names. */
+  UnknownTask: 'UNKNOWN_TASK',
+  /** Transient failures on every delivery. */
+  RetriesExhausted: 'RETRIES_EXHAUSTED',
+  /** The worker died on it on every delivery (its message reached the dead-letter queue). */
+  DeadLettered: 'DEAD_LETTERED',
+  /** Ran past its deadline. */
+  TimedOut: 'TIMED_OUT',
+  /** Still QUEUED after the queue TTL; never ran. */
+  Expired: 'EXPIRED',
+} as const;
+export type JobErrorCode = (typeof JobErrorCode)[keyof typeof JobErrorCode];
+
 /** Milliseconds spent in each stage of a job. */
 export interface JobTimings {
   /** From the job entering QUEUED to a worker claiming it. */
@@ -98,7 +122,7 @@ export interface Job {
   /** A sentence a user can act on. */
   error?: string;
   /** Stable machine-readable error code, e.g. INVALID_INPUT. */
-  errorCode?: string;
+  errorCode?: JobErrorCode;
   timings?: JobTimings;
   executionProvider?: string;
   webhookUrl?: string;
@@ -125,7 +149,7 @@ export interface JobAttemptRecord {
   jobId: string;
   status: JobStatus;
   error?: string;
-  errorCode?: string;
+  errorCode?: JobErrorCode;
   attempts: number;
   finishedAt?: string;
 }

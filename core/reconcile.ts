@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { JOB, RECONCILE } from './config.ts';
 import { JobNotFoundError, JobStateConflictError } from './errors.ts';
-import { type Job, JobStatus } from './job.ts';
+import { type Job, JobErrorCode, JobStatus } from './job.ts';
 import { sendUnderClaim } from './job-queue.ts';
 import type { JobStore } from './job-store.ts';
 
@@ -71,7 +71,7 @@ export async function reconcile(
     if (queuedMs > options.queueTtlSec * 1000) {
       const failed = await ifStillSo(() =>
         deps.jobs.failUnheld(job.jobId, {
-          errorCode: 'EXPIRED',
+          errorCode: JobErrorCode.Expired,
           error: `The job waited in the queue for over ${formatSec(options.queueTtlSec)} without running, so it was given up; upload it again to retry.`,
         }),
       );

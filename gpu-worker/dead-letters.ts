@@ -7,7 +7,7 @@
  */
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { JobNotFoundError, JobStateConflictError } from '../core/errors.ts';
-import type { Job } from '../core/job.ts';
+import { type Job, JobErrorCode } from '../core/job.ts';
 import type { JobStore } from '../core/job-store.ts';
 import { parseJobMessage } from '../core/queue-message.ts';
 import type { Logger } from './logger.ts';
@@ -67,7 +67,7 @@ async function failDeadLetter(options: DeadLetterSweeperOptions, jobId: string |
     const job = await withRetry(() =>
       options.jobs.failUnheld(jobId, {
         error: `The job was moved to the dead-letter queue after ${options.maxReceiveCount} deliveries without finishing; the worker may have crashed while running it.`,
-        errorCode: 'DEAD_LETTERED',
+        errorCode: JobErrorCode.DeadLettered,
       }),
     );
     options.log.error('job failed: dead-lettered', { jobId });

@@ -4,9 +4,10 @@
  * `ferry-timeout` metadata), else its task's default, else the worker's, capped by the worker's
  * maximum; it counts from the claim. Past it the job ends FAILED `TIMED_OUT` (job-runner.ts).
  */
-import type { Job } from '../core/job.ts';
+
+import { JobRejectedError } from '../core/errors.ts';
+import { type Job, JobErrorCode } from '../core/job.ts';
 import type { WorkerConfig } from './config.ts';
-import { JobRejectedError } from './errors.ts';
 
 export function deadlineSecFor(
   job: Pick<Job, 'timeoutSec'>,
@@ -28,7 +29,7 @@ export function startDeadline(seconds: number): Deadline {
     () =>
       controller.abort(
         new JobRejectedError(
-          'TIMED_OUT',
+          JobErrorCode.TimedOut,
           `The job ran past its deadline of ${seconds} s and was stopped; ask for a longer timeoutSec (or ferry-timeout metadata) if it needs more.`,
         ),
       ),

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
-import type { Job } from '../core/job.ts';
-import { InvalidInputError, JobRejectedError } from './errors.ts';
+import { InvalidInputError, JobRejectedError } from '../core/errors.ts';
+import { type Job, JobErrorCode } from '../core/job.ts';
 
 export interface InputFile {
   path: string;
@@ -33,7 +33,7 @@ export async function downloadToFile(s3: S3Client, job: Job, options: DownloadOp
     .catch((error: unknown) => {
       if (error instanceof NoSuchKey) {
         throw new JobRejectedError(
-          'INPUT_MISSING',
+          JobErrorCode.InputMissing,
           `The input s3://${job.bucket}/${job.key} no longer exists.`,
         );
       }

@@ -11,8 +11,13 @@
 import { performance } from 'node:perf_hooks';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
-import { JobNotFoundError, JobStateConflictError } from '../core/errors.ts';
-import { isFinal, type Job, JobStatus, type JobTimings } from '../core/job.ts';
+import {
+  InvalidInputError,
+  JobNotFoundError,
+  JobRejectedError,
+  JobStateConflictError,
+} from '../core/errors.ts';
+import { isFinal, type Job, JobErrorCode, JobStatus, type JobTimings } from '../core/job.ts';
 import type { JobStore } from '../core/job-store.ts';
 import { resultKey } from '../core/keys.ts';
 import { progressAt } from '../core/progress.ts';
@@ -20,7 +25,6 @@ import { type JobMessage, parseJobMessage } from '../core/queue-message.ts';
 import { enqueueWebhook } from '../core/webhooks.ts';
 import type { WorkerConfig } from './config.ts';
 import { deadlineSecFor, queueExpired, startDeadline } from './deadline.ts';
-import { InvalidInputError, JobRejectedError } from './errors.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import type { InferencePool, InferenceResult } from './inference/pool.ts';
 import { runJobTask } from './job-task-runner.ts';
@@ -96,7 +100,7 @@ export class JobRunner {
       const failed = await this.#fail(
         job,
         `The job waited in the queue for over ${d.config.queueTtlSec} s without running, so it was given up; upload it again to retry.`,
-        'EXPIRED',
+        JobErrorCode.Expired,
         { queue: queueWait(job, claimedAt) },
         log,
       );
@@ -188,7 +192,7 @@ export class JobRunner {
       // Whatever a stage threw once the deadline passed (e.g. a download retry given up), the
       // job ends for its deadline.
       const cause = deadline.signal.aborted && !release.aborted ? deadline.signal.reason : error;
-      if (cause !== error || (error instanceof JobRejectedError && error.code === 'TIMED_OUT')) {
+      if (cause !== error || (error instanceof JobRejectedError && error.code === JobErrorCode.TimedOut)) {
         log.warn('job past its deadline; failing it', { deadlineSec });
       }
       return this.#handleFailure(cause, job, message, timings, release, log);
@@ -342,7 +346,7 @@ export class JobRunner {
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
     if (receiveCount >= d.config.maxReceiveCount) {
       const reason = `Processing failed ${receiveCount} times; last error: ${(error as Error).message}`;
-      const failed = await this.#fail(job, reason, 'RETRIES_EXHAUSTED', timings, log);
+      const failed = await this.#fail(job, reason, JobErrorCode.RetriesExhausted, timings, log);
       await this.notifyWebhook(failed, log);
       // The message is left to reappear once more, when SQS moves it to the dead-letter queue.
       await this.#changeVisibility(receiptHandle, 0, log);
@@ -372,13 +376,13 @@ export class JobRunner {
       .catch((error: unknown) => {
         if (error instanceof NoSuchKey) {
           throw new JobRejectedError(
-            'INPUT_MISSING',
+            JobErrorCode.InputMissing,
             `The input s3://${job.bucket}/${job.key} no longer exists.`,
           );
         }
         if ((error as { name?: string }).name === 'PreconditionFailed') {
           throw new JobRejectedError(
-            'INPUT_CHANGED',
+            JobErrorCode.InputChanged,
             `The input s3://${job.bucket}/${job.key} was replaced after it was uploaded; submit the new file as a new job.`,
           );
         }
@@ -408,7 +412,7 @@ export class JobRunner {
     );
   }
 
-  #fail(job: Job, error: string, errorCode: string, timings: JobTimings, log: Logger): Promise<Job> {
+  #fail(job: Job, error: string, errorCode: JobErrorCode, timings: JobTimings, log: Logger): Promise<Job> {
     return this.#aws('fail', log, () =>
       this.#d.jobs.fail(job.jobId, { error, errorCode, timings }, this.#d.config.workerId),
     );

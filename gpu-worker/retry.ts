@@ -5,8 +5,12 @@
  * another try can fix are retried: a failed condition (the job changed), a missing object or a
  * client error is returned to the caller at once.
  */
-import { JobNotFoundError, JobStateConflictError } from '../core/errors.ts';
-import { InvalidInputError, JobRejectedError } from './errors.ts';
+import {
+  InvalidInputError,
+  JobNotFoundError,
+  JobRejectedError,
+  JobStateConflictError,
+} from '../core/errors.ts';
 
 export interface RetryOptions {
   /** First delay, in ms. @default 200 */

@@ -8,7 +8,9 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { InferenceThreadError, InvalidInputError, JobRejectedError } from '../errors.ts';
+import { InvalidInputError, JobRejectedError } from '../../core/errors.ts';
+import { JobErrorCode } from '../../core/job.ts';
+import { InferenceThreadError } from '../errors.ts';
 import type { ModelInput } from '../tasks/task.ts';
 import type { FromThread, ItemOutcome, RunBatch, ThreadError, ThreadInit } from './protocol.ts';
 
@@ -100,7 +102,7 @@ export class InferencePool extends EventEmitter<PoolEvents> {
     if (this.#info && !this.#info.tasks.includes(task)) {
       return Promise.reject(
         new JobRejectedError(
-          'UNKNOWN_TASK',
+          JobErrorCode.UnknownTask,
           `Unknown task "${task}". This worker runs: ${this.#info.tasks.join(', ')}.`,
         ),
       );
@@ -236,7 +238,8 @@ export class InferencePool extends EventEmitter<PoolEvents> {
 
 function fromThreadError(error: ThreadError): Error {
   if (error.name === 'InvalidInputError') return new InvalidInputError(error.message);
-  if (error.code === 'UNKNOWN_TASK') return new JobRejectedError(error.code, error.message);
+  if (error.code === JobErrorCode.UnknownTask)
+    return new JobRejectedError(JobErrorCode.UnknownTask, error.message);
   return Object.assign(new Error(error.message), { name: error.name, code: error.code });
 }
 

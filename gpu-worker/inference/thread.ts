@@ -6,6 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
+import { JobErrorCode } from '../../core/job.ts';
 import { loadTaskDefinitions } from '../tasks/registry.ts';
 import { isJobTask, type LoadedTask } from '../tasks/task.ts';
 import {
@@ -48,7 +49,11 @@ async function start(init: ThreadInit): Promise<Map<string, LoadedTask>> {
 async function runBatch(tasks: Map<string, LoadedTask>, batch: RunBatch): Promise<ItemOutcome[]> {
   const task = tasks.get(batch.task);
   if (!task) {
-    const error = { name: 'UnknownTaskError', message: `Unknown task "${batch.task}"`, code: 'UNKNOWN_TASK' };
+    const error = {
+      name: 'UnknownTaskError',
+      message: `Unknown task "${batch.task}"`,
+      code: JobErrorCode.UnknownTask,
+    };
     return batch.items.map((item) => ({ id: item.id, ok: false, error }));
   }
   const outcomes: ItemOutcome[] = [];

@@ -80,13 +80,10 @@ export interface TaskDefinition<Prepared = unknown, Output = unknown, Result = u
 }
 
 /**
- * The input cannot be processed, and retrying will not change that (not an image, corrupt,
- * truncated, too large). The job fails at once with `message` as its user-facing error.
+ * Thrown by a task for input no retry can fix (not an image, corrupt, truncated, too large): the
+ * job fails at once with its message as the user-facing error. Re-exported here for task authors.
  */
-export class InvalidInputError extends Error {
-  override readonly name = 'InvalidInputError';
-  readonly code = 'INVALID_INPUT';
-}
+export { InvalidInputError } from '../../core/errors.ts';
 
 /**
  * A decoded 8-bit RGB frame given to a model task instead of a file (a job task's video frame,

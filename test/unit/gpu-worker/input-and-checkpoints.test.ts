@@ -15,9 +15,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { InvalidInputError, JobRejectedError } from '../../../core/errors.ts';
 import { type Job, JobStatus } from '../../../core/job.ts';
 import { checkpointStore } from '../../../gpu-worker/checkpoints.ts';
-import { InvalidInputError, JobRejectedError } from '../../../gpu-worker/errors.ts';
 import { downloadToFile } from '../../../gpu-worker/input-file.ts';
 
 const s3 = mockClient(S3Client);

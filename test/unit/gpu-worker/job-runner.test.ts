@@ -12,10 +12,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { JobStateConflictError } from '../../../core/errors.ts';
+import { InvalidInputError, JobStateConflictError } from '../../../core/errors.ts';
 import { type Job, JobStatus } from '../../../core/job.ts';
 import { workerConfigFromEnv } from '../../../gpu-worker/config.ts';
-import { InvalidInputError } from '../../../gpu-worker/errors.ts';
 import { backoffSec, JobRunner, type RunnerJobStore } from '../../../gpu-worker/job-runner.ts';
 import { pinoLog } from '../../../gpu-worker/logger.ts';
 

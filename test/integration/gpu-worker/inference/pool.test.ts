@@ -4,7 +4,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../../../gpu-worker/errors.ts';
+import { InvalidInputError } from '../../../../core/errors.ts';
 import { InferencePool, type InferencePoolOptions } from '../../../../gpu-worker/inference/pool.ts';
 import { renderTextImage } from '../../../support/text-images.ts';
 
