@@ -45,7 +45,7 @@ export default $config({
     const { api } = createApi({ storage, clients, queues, secrets, functions, options: options.api });
     createWebhooks({ storage, queues, secrets, functions, options: options.webhooks });
     const push = createPush({ storage, clients, functions, apiUrl: api.url });
-    createReconciler({ storage, queues, functions });
+    createReconciler({ storage, queues, clients, ingest, functions, ingestOptions: options.ingest });
 
     const network = createNetwork(options.network);
     const fleet = createGpuFleet({ network, storage, queues, options: options.gpuFleet });

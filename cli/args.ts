@@ -27,7 +27,7 @@ export type Command =
 /** Commands that talk to AWS directly with the operator's credentials (cli/operator.ts). */
 export type OperatorCommand =
   | { name: 'stats'; outputs?: string; flags: GlobalFlags }
-  | { name: 'redrive'; dryRun: boolean; outputs?: string; flags: GlobalFlags }
+  | { name: 'redrive'; dryRun: boolean; ingest: boolean; outputs?: string; flags: GlobalFlags }
   | { name: 'retry'; jobId: string; outputs?: string; flags: GlobalFlags };
 
 export type CommandName =
@@ -61,6 +61,7 @@ const OPTIONS = {
   cursor: { type: 'string' },
   output: { type: 'string', short: 'o' },
   'dry-run': { type: 'boolean' },
+  ingest: { type: 'boolean' },
   outputs: { type: 'string' },
 } as const;
 
@@ -75,7 +76,7 @@ const COMMAND_OPTIONS: Record<CommandName, OptionName[]> = {
   cancel: [],
   watch: [],
   stats: ['outputs'],
-  redrive: ['dry-run', 'outputs'],
+  redrive: ['dry-run', 'ingest', 'outputs'],
   retry: ['outputs'],
 };
 
@@ -100,9 +101,11 @@ Commands:
                       until Ctrl-C); polls when the push channel is unreachable
 
 Operator commands (AWS directly, with your AWS credentials; not through the API):
-  stats               Jobs queue backlog and in flight, oldest waiting job, dead letters, jobs per state
+  stats               Jobs queue backlog and in flight, oldest waiting job, dead letters, jobs per
+                      state, ingest failures waiting and replayed, orphaned uploads found
   redrive             Move dead letters of jobs that are not final back to the jobs queue
       --dry-run           Only say what would move
+      --ingest            Instead replay the upload events ingest gave up on (ingest failures queue)
   retry <jobId>       Run a FAILED job again as a new job linked to it (retryOf/retriedAs, history)
       --outputs FILE      Resources from FILE (default: .ferry/outputs.json; or FERRY_TABLE,
                           FERRY_QUEUE_URL, FERRY_DLQ_URL with AWS_REGION / AWS_ENDPOINT_URL)
@@ -196,7 +199,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
       const outputs = values.outputs !== undefined ? { outputs: values.outputs } : {};
       return commandName === 'stats'
         ? { name: 'stats', ...outputs, flags }
-        : { name: 'redrive', dryRun: values['dry-run'] ?? false, ...outputs, flags };
+        : redriveCommand(values['dry-run'] ?? false, values.ingest ?? false, outputs, flags);
     }
     case 'retry':
       return {
@@ -234,4 +237,15 @@ function jobStatus(value: string): JobStatus {
     throw new UsageError(`--status must be one of ${Object.values(JobStatus).join(', ')}, not "${value}"`);
   }
   return status as JobStatus;
+}
+
+function redriveCommand(
+  dryRun: boolean,
+  ingest: boolean,
+  outputs: { outputs?: string },
+  flags: GlobalFlags,
+): OperatorCommand {
+  // A replay is an ingest, and ingest is idempotent: there is nothing to preview.
+  if (dryRun && ingest) throw new UsageError('ferry redrive --ingest does not take --dry-run');
+  return { name: 'redrive', dryRun, ingest, ...outputs, flags };
 }

@@ -1,13 +1,22 @@
 /**
  * @module cli/operator-command
  * Runs one operator command (stats, redrive, retry; cli/operator.ts) and maps its outcome to an
- * exit code: 0 done, 1 the job could not be retried or a dead letter could not be moved (a
- * request AWS refused), 2 configuration, including AWS or the emulator being unreachable.
+ * exit code: 0 done, 1 the job could not be retried, a dead letter could not be moved (a
+ * request AWS refused) or an upload event failed its replay again, 2 configuration, including AWS or the emulator being unreachable.
  */
 import type { OperatorCommand } from './args.ts';
 import { ExitCode } from './errors.ts';
 import type { CliIo } from './io.ts';
-import { redrive, redriveText, retry, retryText, stats, statsText } from './operator.ts';
+import {
+  redrive,
+  redriveIngest,
+  redriveIngestText,
+  redriveText,
+  retry,
+  retryText,
+  stats,
+  statsText,
+} from './operator.ts';
 import { operatorClients, resolveOperatorResources, unreachable } from './operator-config.ts';
 
 export async function runOperatorCommand(command: OperatorCommand, io: CliIo): Promise<ExitCode> {
@@ -28,6 +37,11 @@ export async function runOperatorCommand(command: OperatorCommand, io: CliIo): P
         return ExitCode.Ok;
       }
       case 'redrive': {
+        if (command.ingest) {
+          const replay = await redriveIngest(clients, io.env);
+          print(replay, redriveIngestText(replay));
+          return replay.failed + replay.unreadable > 0 ? ExitCode.Failed : ExitCode.Ok;
+        }
         const report = await redrive(clients, { dryRun: command.dryRun });
         print(report, redriveText(report));
         return ExitCode.Ok;

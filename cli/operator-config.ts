@@ -2,13 +2,15 @@
  * @module cli/operator-config
  * Where the operator commands (`ferry redrive`, `retry`, `stats`) find the AWS resources: they
  * talk to AWS directly with the operator's credentials, not through the public API. FERRY_TABLE,
- * FERRY_QUEUE_URL and FERRY_DLQ_URL (with AWS_ENDPOINT_URL/AWS_REGION and the usual credentials)
- * win; else the outputs file (`--outputs FILE`, default `.ferry/outputs.json` from `npm start`;
+ * FERRY_QUEUE_URL and FERRY_DLQ_URL (for `redrive --ingest` also FERRY_BUCKET,
+ * FERRY_CLIENTS_TABLE and FERRY_INGEST_FAILURES_QUEUE_URL), with AWS_ENDPOINT_URL/AWS_REGION and
+ * the usual credentials, win; else the outputs file (`--outputs FILE`, default `.ferry/outputs.json` from `npm start`;
  * `.sst/outputs.json` after a deploy), whose `endpoint` and `region` point at the emulator.
  */
 import path from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { awsClient, documentClient } from '../core/aws.ts';
+import { type AwsClients, awsClient, documentClient } from '../core/aws.ts';
 import { JobStore } from '../core/job-store.ts';
 import { OUTPUTS_FILE } from './config.ts';
 import { CliConfigError } from './errors.ts';
@@ -18,6 +20,10 @@ export interface OperatorResources {
   queueUrl: string;
   /** The jobs dead-letter queue; `redrive` and `stats` need it. */
   dlqUrl?: string;
+  /** What `redrive --ingest` needs (it ingests as the ingest function does), and `stats` shows. */
+  bucket?: string;
+  clientsTable?: string;
+  ingestFailuresQueueUrl?: string;
   /** Emulator endpoint from the outputs file; AWS otherwise. */
   endpoint?: string;
   region?: string;
@@ -25,6 +31,7 @@ export interface OperatorResources {
 
 export interface OperatorClients {
   resources: OperatorResources;
+  aws: AwsClients;
   sqs: SQSClient;
   jobs: JobStore;
   /** Closes the clients' sockets so the process can exit. */
@@ -54,6 +61,9 @@ export async function resolveOperatorResources(s: OperatorConfigSources): Promis
     );
   }
   const dlqUrl = pick('FERRY_DLQ_URL', 'dlqUrl');
+  const bucket = pick('FERRY_BUCKET', 'bucket');
+  const clientsTable = pick('FERRY_CLIENTS_TABLE', 'clientsTable');
+  const ingestFailuresQueueUrl = pick('FERRY_INGEST_FAILURES_QUEUE_URL', 'ingestFailuresQueueUrl');
   // The outputs file's endpoint only when the environment names none (AWS_ENDPOINT_URL wins).
   const endpoint =
     s.env.AWS_ENDPOINT_URL || (typeof outputs.endpoint === 'string' ? outputs.endpoint : undefined);
@@ -62,6 +72,9 @@ export async function resolveOperatorResources(s: OperatorConfigSources): Promis
     table,
     queueUrl,
     ...(dlqUrl ? { dlqUrl } : {}),
+    ...(bucket ? { bucket } : {}),
+    ...(clientsTable ? { clientsTable } : {}),
+    ...(ingestFailuresQueueUrl ? { ingestFailuresQueueUrl } : {}),
     ...(endpoint ? { endpoint } : {}),
     ...(region ? { region } : {}),
   };
@@ -85,13 +98,16 @@ export function operatorClients(
   };
   const dynamo = documentClient(config, env);
   const sqs = awsClient(SQSClient, config, env);
+  const s3 = awsClient(S3Client, config, env);
   return {
     resources,
+    aws: { s3, sqs, dynamo },
     sqs,
     jobs: new JobStore({ dynamo, table: resources.table }),
     close: () => {
       sqs.destroy();
       dynamo.destroy();
+      s3.destroy();
     },
   };
 }

@@ -4,6 +4,8 @@
  * - `stats`: jobs queue backlog and in flight, dead letters, the oldest waiting job, jobs per state.
  * - `redrive [--dry-run]`: dead letters of jobs that are not final back to the jobs queue; the
  *   rest (final, missing or malformed) stay in the dead-letter queue for inspection.
+ * - `redrive --ingest`: replays the upload events ingest gave up on now, as the reconciler does
+ *   each period (core/ingest/replay.ts).
  * - `retry <jobId>`: a FAILED job runs again as a new, linked job. The FAILED job stays FAILED
  *   (final states never change, so no client, webhook receiver or DLQ sweep sees it move); it
  *   gets `retriedAs`, set once by a conditional write that also makes a second retry a no-op.
@@ -22,6 +24,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { RECONCILE } from '../core/config.ts';
 import { JobStateConflictError } from '../core/errors.ts';
+import { ingestDeps } from '../core/ingest/ingest-deps.ts';
+import { type IngestRecoveryCounts, IngestRecoveryStats } from '../core/ingest/recovery-stats.ts';
+import { type ReplayReport, replayIngestFailures } from '../core/ingest/replay.ts';
 import { isFinal, type Job, type JobAttemptRecord, JobStatus } from '../core/job.ts';
 import { sendUnderClaim } from '../core/job-queue.ts';
 import { newJobId } from '../core/keys.ts';
@@ -42,9 +47,16 @@ export interface QueueDepth {
   delayed: number;
 }
 
+/** Lost upload events: waiting in the ingest failures queue, and what recovery did so far. */
+export interface IngestStats {
+  failures: QueueDepth;
+  counts?: IngestRecoveryCounts;
+}
+
 export interface Stats {
   queue: QueueDepth;
   deadLetters?: QueueDepth;
+  ingest?: IngestStats;
   /** The oldest QUEUED job and how long it has waited, in seconds. */
   oldestWaiting?: { jobId: string; ageSec: number };
   statuses: Record<JobStatus, number>;
@@ -71,9 +83,10 @@ async function queueDepth(c: OperatorClients, queueUrl: string): Promise<QueueDe
 
 export async function stats(c: OperatorClients, now = new Date()): Promise<Stats> {
   const statuses = Object.values(JobStatus);
-  const [queue, deadLetters, oldest, counts] = await Promise.all([
+  const [queue, deadLetters, ingest, oldest, counts] = await Promise.all([
     queueDepth(c, c.resources.queueUrl),
     c.resources.dlqUrl ? queueDepth(c, c.resources.dlqUrl) : undefined,
+    ingestStats(c),
     c.jobs.oldest(JobStatus.Queued),
     Promise.all(statuses.map((s) => c.jobs.countByStatus(s))),
   ]);
@@ -81,6 +94,7 @@ export async function stats(c: OperatorClients, now = new Date()): Promise<Stats
   return {
     queue,
     ...(deadLetters ? { deadLetters } : {}),
+    ...(ingest ? { ingest } : {}),
     ...(oldest && since !== undefined
       ? {
           oldestWaiting: {
@@ -93,12 +107,31 @@ export async function stats(c: OperatorClients, now = new Date()): Promise<Stats
   };
 }
 
+async function ingestStats(c: OperatorClients): Promise<IngestStats | undefined> {
+  const { ingestFailuresQueueUrl, clientsTable } = c.resources;
+  if (!ingestFailuresQueueUrl) return undefined;
+  const [failures, counts] = await Promise.all([
+    queueDepth(c, ingestFailuresQueueUrl),
+    clientsTable ? new IngestRecoveryStats({ dynamo: c.aws.dynamo, table: clientsTable }).read() : undefined,
+  ]);
+  return { failures, ...(counts ? { counts } : {}) };
+}
+
+function ingestText(i: IngestStats | undefined): string {
+  if (!i) return 'unknown (no FERRY_INGEST_FAILURES_QUEUE_URL)';
+  const waiting = `${i.failures.waiting + i.failures.inFlight} failed events waiting`;
+  if (!i.counts) return waiting;
+  const { replayed, replayFailures, orphans, lastSweepAt } = i.counts;
+  return `${waiting}, ${replayed} replayed (${replayFailures} retries failed), ${orphans} orphaned uploads found (last sweep ${lastSweepAt ?? 'never'})`;
+}
+
 export function statsText(s: Stats): string {
   const depth = (d: QueueDepth) => `${d.waiting} waiting, ${d.inFlight} in flight, ${d.delayed} delayed`;
   return [
     `Jobs queue:    ${depth(s.queue)}`,
     `Oldest waiting: ${s.oldestWaiting ? `${s.oldestWaiting.jobId} (${s.oldestWaiting.ageSec} s)` : 'none'}`,
     `Dead letters:  ${s.deadLetters ? s.deadLetters.waiting + s.deadLetters.inFlight : 'unknown (no FERRY_DLQ_URL)'}`,
+    `Ingest:        ${ingestText(s.ingest)}`,
     `Jobs by state: ${Object.entries(s.statuses)
       .map(([status, n]) => `${status} ${n}`)
       .join(', ')}`,
@@ -182,6 +215,28 @@ async function redriveOne(c: OperatorClients, message: Message, dryRun: boolean)
     );
   }
   return { messageId, jobId: job.jobId, outcome: 'moved', status: job.status };
+}
+
+/** `redrive --ingest`: every failed upload event through ingest now; those failing again stay. */
+export async function redriveIngest(c: OperatorClients, env: NodeJS.ProcessEnv): Promise<ReplayReport> {
+  const { ingestFailuresQueueUrl, clientsTable } = c.resources;
+  if (!ingestFailuresQueueUrl)
+    throw new CliConfigError(
+      'No ingest failures queue: set FERRY_INGEST_FAILURES_QUEUE_URL or pass --outputs FILE',
+    );
+  const deps = ingestDeps(c.aws, c.resources, {
+    ...(clientsTable ? { FERRY_CLIENTS_TABLE: clientsTable } : {}),
+    ...(env.FERRY_DEFAULT_CLIENT_ID ? { FERRY_DEFAULT_CLIENT_ID: env.FERRY_DEFAULT_CLIENT_ID } : {}),
+  });
+  const quiet = { info: () => {}, warn: () => {} };
+  return replayIngestFailures(deps, { queueUrl: ingestFailuresQueueUrl, maxEvents: REDRIVE_MAX }, quiet);
+}
+
+export function redriveIngestText(r: ReplayReport): string {
+  const lines = [`Replayed ${r.replayed} upload events into jobs.`];
+  if (r.failed > 0) lines.push(`${r.failed} failed again and stay queued; see the reconciler's log.`);
+  if (r.unreadable > 0) lines.push(`${r.unreadable} messages are no S3 event; they stay for inspection.`);
+  return lines.join('\n');
 }
 
 export function redriveText(r: RedriveReport): string {

@@ -107,6 +107,52 @@ export const RECONCILE = {
 } as const;
 
 /**
+ * Bringing back uploads whose ingest event was lost (core/ingest/recovery.ts), run beside the
+ * reconciler: by the scheduled reconciler function, and locally by the worker's sweep.
+ */
+export const INGEST_RECOVERY = {
+  /** Failed S3 events replayed per run at most (the rest wait for the next run). */
+  maxReplaysPerRun: 500,
+  /**
+   * How long a replayed event that failed again stays hidden, in seconds: about one reconciler
+   * period, so each run retries what is still failing once.
+   */
+  replayRetryAfterSec: RECONCILE.everySec,
+  orphanSweep: {
+    /**
+     * How often the bucket is listed for uploads without a job, in seconds. Each sweep lists
+     * every object under uploads/ (1,000 per request), so a sweep costs one LIST request per
+     * 1,000 stored uploads, plus one read per object in the age window.
+     */
+    everySec: 900,
+    /**
+     * An object younger than this is left to its own event, which may still be on its way, in
+     * seconds: past the ingest function's async retries (about 1 and 2 minutes on Lambda).
+     */
+    minAgeSec: 300,
+    /**
+     * An object older than this is never looked at, in seconds: far below the job record's
+     * retention (JOB.retentionDays), so an input whose job ended and expired never runs again.
+     */
+    maxAgeSec: 6 * 3600,
+  },
+} as const;
+
+/** CloudWatch namespace of Ferry's own metrics (Embedded Metric Format, from the functions' logs). */
+export const METRICS_NAMESPACE = 'Ferry';
+
+/**
+ * The reconciler function's ingest recovery metrics, with the `service` dimension Powertools
+ * Metrics adds; infra/alarms.ts alarms on orphans found.
+ */
+export const RECOVERY_METRICS = {
+  service: 'ferry-reconciler',
+  replayed: 'IngestEventsReplayed',
+  replayFailures: 'IngestReplayFailures',
+  orphans: 'OrphanedUploadsFound',
+} as const;
+
+/**
  * AWS's advice for a queue that triggers a function: a visibility timeout of at least six times
  * the function's timeout, so a batch retried by the event source mapping is not redelivered
  * while an earlier invocation still holds it.
@@ -181,7 +227,8 @@ export const CLIENTS_TABLE = {
   partitionKey: 'pk',
   /** TTL attribute, epoch seconds (day counters only). */
   ttlAttribute: 'expiresAt',
-  prefix: { client: 'client#', key: 'key#', day: 'day#' },
+  /** ops: the deployment's own counters and sweep claims (core/ingest/recovery-stats.ts). */
+  prefix: { client: 'client#', key: 'key#', day: 'day#', ops: 'ops#' },
 } as const;
 
 /** Per-client limits when a client sets none of its own. */

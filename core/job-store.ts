@@ -6,6 +6,8 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -26,6 +28,9 @@ export interface JobStoreOptions {
   /** Injected clock for tests. */
   now?: () => Date;
 }
+
+/** Keys one BatchGetItem request may carry (DynamoDB's limit). */
+const BATCH_GET_MAX = 100;
 
 /** Fields of an update: `SET name = :name` for each entry. */
 type Changes = Record<string, unknown>;
@@ -108,6 +113,42 @@ export class JobStore {
     return out.Item ? fromItem(out.Item) : undefined;
   }
 
+  /**
+   * The status, key and bucket of each of these jobs that exists (eventually consistent, in
+   * BatchGetItem's pages of 100): what the upload sweep needs to tell an orphan from a job.
+   */
+  async statuses(jobIds: string[]): Promise<Map<string, Pick<Job, 'status' | 'key' | 'bucket'>>> {
+    const found = new Map<string, Pick<Job, 'status' | 'key' | 'bucket'>>();
+    const unique = [...new Set(jobIds)];
+    for (let i = 0; i < unique.length; i += BATCH_GET_MAX) {
+      let keys: Array<Record<string, unknown>> | undefined = unique
+        .slice(i, i + BATCH_GET_MAX)
+        .map((jobId) => ({ jobId }));
+      // Unprocessed keys (throttling, the 16 MB page) come back for another request.
+      while (keys?.length) {
+        const out: BatchGetCommandOutput = await this.#dynamo.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.#table]: {
+                Keys: keys,
+                ProjectionExpression: 'jobId, #status, #key, #bucket',
+                ExpressionAttributeNames: { '#status': 'status', '#key': 'key', '#bucket': 'bucket' },
+              },
+            },
+          }),
+        );
+        for (const item of out.Responses?.[this.#table] ?? [])
+          found.set(String(item.jobId), {
+            status: item.status as JobStatus,
+            key: String(item.key),
+            bucket: String(item.bucket),
+          });
+        keys = out.UnprocessedKeys?.[this.#table]?.Keys;
+      }
+    }
+    return found;
+  }
+
   async require(jobId: string): Promise<Job> {
     const job = await this.get(jobId);
     if (!job) throw new JobNotFoundError(jobId);
@@ -150,12 +191,25 @@ export class JobStore {
     }
   }
 
-  /** AWAITING_UPLOAD -> QUEUED when the API's presigned upload lands at the job's key. */
-  markUploaded(jobId: string, key: string, object: Pick<Job, 'size' | 'etag' | 'contentType'>): Promise<Job> {
-    const now = this.#now().toISOString();
+  /**
+   * AWAITING_UPLOAD -> QUEUED when the API's presigned upload lands at the job's key. With
+   * `sendClaimId` the same write takes the right to send its message (see claimSend).
+   */
+  markUploaded(
+    jobId: string,
+    key: string,
+    object: Pick<Job, 'size' | 'etag' | 'contentType'>,
+    options: { sendClaimId?: string } = {},
+  ): Promise<Job> {
+    const now = this.#now();
     return this.#update(
       jobId,
-      { ...object, status: JobStatus.Queued, queuedAt: now },
+      {
+        ...object,
+        status: JobStatus.Queued,
+        queuedAt: now.toISOString(),
+        ...(options.sendClaimId ? { sendClaimId: options.sendClaimId, sendClaimedAt: now.getTime() } : {}),
+      },
       [
         statusIs(JobStatus.AwaitingUpload),
         { expression: '#key = :key', names: { '#key': 'key' }, values: { ':key': key } },

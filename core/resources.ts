@@ -15,6 +15,7 @@ const ResourcesSchema = z.object({
   FERRY_DLQ_URL: z.url('must be the jobs dead-letter queue URL').optional(),
   FERRY_CLIENTS_TABLE: z.string().min(3, 'must name the DynamoDB clients table').optional(),
   FERRY_PARAMETER_PREFIX: z.string().min(2, 'must be the SSM parameter prefix').optional(),
+  FERRY_INGEST_FAILURES_QUEUE_URL: z.url('must be the ingest failures queue URL').optional(),
 });
 
 /** The resources by name; V is string at run time, a Pulumi Input in infra/. */
@@ -30,6 +31,11 @@ export interface ResourceNames<V = string> {
   clientsTable?: V | undefined;
   /** The SSM path prefix of the deployment's secrets, e.g. `/ferry/prod`. */
   parameterPrefix?: V | undefined;
+  /**
+   * S3 events ingest gave up on (its on-failure destination). Whoever has it replays them and
+   * sweeps for orphaned uploads (core/ingest/recovery.ts): the reconciler function, locally the worker.
+   */
+  ingestFailuresQueueUrl?: V | undefined;
 }
 
 export type Resources = ResourceNames<string>;
@@ -43,6 +49,7 @@ export const RESOURCE_ENV = {
   dlqUrl: 'FERRY_DLQ_URL',
   clientsTable: 'FERRY_CLIENTS_TABLE',
   parameterPrefix: 'FERRY_PARAMETER_PREFIX',
+  ingestFailuresQueueUrl: 'FERRY_INGEST_FAILURES_QUEUE_URL',
 } as const satisfies Record<keyof Resources, string>;
 
 /** Reads the resource names from the environment; throws ConfigError naming each missing variable. */
@@ -56,6 +63,9 @@ export function resourcesFromEnv(env: NodeJS.ProcessEnv = process.env): Resource
     ...(e.FERRY_DLQ_URL ? { dlqUrl: e.FERRY_DLQ_URL } : {}),
     ...(e.FERRY_CLIENTS_TABLE ? { clientsTable: e.FERRY_CLIENTS_TABLE } : {}),
     ...(e.FERRY_PARAMETER_PREFIX ? { parameterPrefix: e.FERRY_PARAMETER_PREFIX } : {}),
+    ...(e.FERRY_INGEST_FAILURES_QUEUE_URL
+      ? { ingestFailuresQueueUrl: e.FERRY_INGEST_FAILURES_QUEUE_URL }
+      : {}),
   };
 }
 

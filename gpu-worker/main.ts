@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createAwsClients } from '../core/aws.ts';
 import { RECONCILE } from '../core/config.ts';
 import { FerryError } from '../core/errors.ts';
+import { ingestRecoveryDeps } from '../core/ingest/recovery.ts';
 import { JobStore } from '../core/job-store.ts';
 import { resourcesFromEnv } from '../core/resources.ts';
 import { workerConfigFromEnv } from './config.ts';
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
   const resources = resourcesFromEnv();
   const log = createLogger(config.logLevel);
   const aws = createAwsClients();
+  const ingestRecovery = ingestRecoveryDeps(aws, resources);
   const dependencies = new DependencyHealth();
   dependencies.watch('sqs', aws.sqs);
   dependencies.watch('dynamodb', aws.dynamo);
@@ -152,6 +154,7 @@ async function main(): Promise<void> {
           },
           intervalMs: config.reconcileMs,
           log,
+          ingestRecovery,
         })
       : undefined;
   let stopping = false;

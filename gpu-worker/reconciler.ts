@@ -1,9 +1,11 @@
 /**
  * @module gpu-worker/reconciler
  * The worker's reconciler sweep (core/reconcile.ts) on a timer, beside the dead-letter sweep:
- * while any worker runs, a stranded job is found within one period. The scheduled reconciler
- * function covers the time no worker runs.
+ * while any worker runs, a stranded job is found within one period. Where the worker is given
+ * the ingest failures queue (locally), the same sweep runs ingest recovery (core/ingest/
+ * recovery.ts). The scheduled reconciler function covers the time no worker runs.
  */
+import { type IngestRecoveryDeps, recoverIngest } from '../core/ingest/recovery.ts';
 import { type ReconcileDeps, type ReconcileOptions, reconcile } from '../core/reconcile.ts';
 import type { Logger } from './logger.ts';
 import { withRetry } from './retry.ts';
@@ -12,6 +14,7 @@ export interface ReconcilerSweepOptions extends ReconcileDeps {
   options: ReconcileOptions;
   intervalMs: number;
   log: Logger;
+  ingestRecovery?: IngestRecoveryDeps | undefined;
 }
 
 export function startReconciler(o: ReconcilerSweepOptions): { stop(): void } {
@@ -26,9 +29,20 @@ export function startReconciler(o: ReconcilerSweepOptions): { stop(): void } {
       }
     } catch (error) {
       o.log.warn('reconciler sweep failed; will retry', { err: error });
-    } finally {
-      running = false;
     }
+    // Apart from the reconciler, so that one failing does not hold back the other.
+    const recovery = o.ingestRecovery;
+    if (recovery) {
+      try {
+        const report = await withRetry(() => recoverIngest(recovery, o.log), { maxElapsedMs: o.intervalMs });
+        if (report.replay.replayed + report.replay.failed + (report.sweep?.orphans ?? 0) > 0) {
+          o.log.warn('ingest recovery: lost uploads handled', { ...report });
+        }
+      } catch (error) {
+        o.log.warn('ingest recovery failed; will retry', { err: error });
+      }
+    }
+    running = false;
   };
   const timer = setInterval(sweep, o.intervalMs);
   void sweep();

@@ -1,8 +1,9 @@
 /**
  * @module infra/alarms
  * Operational alarms, sent to one SNS topic: messages in any dead-letter queue (jobs, webhooks,
- * failed ingest events) and jobs waiting too long. The scaling alarms live in infra/scaling.ts.
+ * failed ingest events), uploads found without a job, and jobs waiting too long. The scaling alarms live in infra/scaling.ts.
  */
+import { METRICS_NAMESPACE, RECOVERY_METRICS } from '../core/config.ts';
 import type { Ingest } from './ingest.ts';
 import type { AlarmOptions } from './options.ts';
 import type { Queues } from './queues.ts';
@@ -77,6 +78,23 @@ export function createAlarms({ queues, ingest, options }: AlarmsInput): Alarms {
       ingest.failures,
       'S3 upload events the ingest function could not process',
     ),
+    // Each orphan is an upload whose S3 event never reached ingest: the sweep saved it, but
+    // events going missing is worth a look (a notification changed, a filter, an outage).
+    new aws.cloudwatch.MetricAlarm('OrphanedUploadsAlarm', {
+      name: `${prefix}-orphaned-uploads`,
+      alarmDescription:
+        'Ferry: the upload sweep found uploads whose S3 event never reached ingest, and ingested them. Check the bucket notification: see docs/deploy.md',
+      namespace: METRICS_NAMESPACE,
+      metricName: RECOVERY_METRICS.orphans,
+      dimensions: { service: RECOVERY_METRICS.service },
+      statistic: 'Sum',
+      period: DEAD_LETTER_PERIOD_SEC,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'notBreaching',
+      ...notify,
+    }),
     new aws.cloudwatch.MetricAlarm('JobsOldestMessageAlarm', {
       name: `${prefix}-jobs-waiting-too-long`,
       alarmDescription: `Ferry: a job has waited over ${options.oldestJobAgeSec} s; workers are not keeping up or not starting`,

@@ -301,17 +301,36 @@ export function scoped(role: string, statements: Statement[]): Statement[] {
 }
 
 export interface ReconcilerArns {
+  bucketArn: string;
   tableArn: string;
   jobsQueueArn: string;
   webhooksQueueArn: string;
+  ingestFailuresQueueArn: string;
+  clientsTableArn: string;
 }
 
-/** Reconciler: list QUEUED and RUNNING jobs, claim and re-send messages, expire stale jobs. */
+/**
+ * Reconciler: list QUEUED and RUNNING jobs, claim and re-send messages, expire stale jobs; and
+ * ingest recovery (core/ingest/recovery.ts): replay failed S3 events, sweep uploads/ for objects
+ * without a job and ingest them as the ingest function does.
+ */
 export function reconcilerStatements(a: ReconcilerArns): Statement[] {
   return [
     allow('ListJobsByStatus', ['dynamodb:Query'], [statusIndexArn(a.tableArn)]),
-    allow('Jobs', ['dynamodb:UpdateItem'], [a.tableArn]),
+    // Get/Put/BatchGet: ingest's writes and the sweep's lookup of each upload's job.
+    allow(
+      'Jobs',
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],
+      [a.tableArn],
+    ),
     allow('EnqueueJobs', ['sqs:SendMessage'], [a.jobsQueueArn]),
     allow('EnqueueWebhooks', ['sqs:SendMessage'], [a.webhooksQueueArn]),
+    allow('ReplayIngestFailures', SQS_CONSUME, [a.ingestFailuresQueueArn]),
+    // ListObjectsV2 is authorised by s3:ListBucket on the bucket (keys only; the code lists uploads/).
+    allow('ListUploads', ['s3:ListBucket'], [a.bucketArn]),
+    // HeadObject is authorised by s3:GetObject.
+    allow('ReadUploads', ['s3:GetObject'], [objectsUnder(a.bucketArn, KEY_PREFIX.uploads)]),
+    // Owners of direct drops, and the recovery counters and sweep claim (ops# item).
+    allow('Clients', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [a.clientsTableArn]),
   ];
 }

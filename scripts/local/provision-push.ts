@@ -67,7 +67,12 @@ export async function provisionPush(
   const apiId = await ensureWebSocketApi(gateway, names.webSocketApi);
   const urls = localPushUrls(outputs.endpoint, apiId);
   const environment = {
-    ...resourcesToEnv({ ...outputs, dlqUrl: undefined, webhookQueueUrl: undefined }),
+    ...resourcesToEnv({
+      ...outputs,
+      dlqUrl: undefined,
+      webhookQueueUrl: undefined,
+      ingestFailuresQueueUrl: undefined,
+    }),
     FERRY_CONNECTIONS_TABLE: names.connectionsTable,
     FERRY_PUSH_MANAGEMENT_URL: urls.managementUrl,
   };

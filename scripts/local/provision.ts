@@ -163,7 +163,7 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
     ingestFailuresQueueUrl: ingestFailures.url,
   };
   const environment = {
-    ...resourcesToEnv({ ...outputs, dlqUrl: undefined }),
+    ...resourcesToEnv({ ...outputs, dlqUrl: undefined, ingestFailuresQueueUrl: undefined }),
     ...(options.defaultClientId ? { FERRY_DEFAULT_CLIENT_ID: options.defaultClientId } : {}),
     // Local receivers live on loopback, on any port; production refuses both.
     FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',

@@ -13,12 +13,20 @@ const full: Resources = {
   dlqUrl: 'http://127.0.0.1:4566/000000000000/ferry-jobs-dlq',
   clientsTable: 'ferry-clients',
   parameterPrefix: '/ferry/local',
+  ingestFailuresQueueUrl: 'http://127.0.0.1:4566/000000000000/ferry-ingest-failures',
 };
 
 describe('resourcesToEnv', () => {
   test('round-trips through resourcesFromEnv, with and without the optional queues', () => {
     expect(resourcesFromEnv(resourcesToEnv(full))).toEqual(full);
-    const { webhookQueueUrl: _w, dlqUrl: _d, clientsTable: _c, parameterPrefix: _p, ...required } = full;
+    const {
+      webhookQueueUrl: _w,
+      dlqUrl: _d,
+      clientsTable: _c,
+      parameterPrefix: _p,
+      ingestFailuresQueueUrl: _i,
+      ...required
+    } = full;
     expect(resourcesFromEnv(resourcesToEnv(required))).toEqual(required);
   });
 

@@ -26,7 +26,7 @@ describe('reconciler', () => {
     expect(build?.handler).toBe(handlerOf(FUNCTIONS.reconciler.entry));
   });
 
-  test('its role may query the status index, update jobs and send job and webhook messages, nothing else', () => {
+  test('its role may query the status index, write jobs, send job and webhook messages and recover lost uploads, nothing else', () => {
     const role = ci.all('aws:iam/role:Role').find((r) => /Reconciler/.test(r.name));
     expect(role).toBeDefined();
     const policies = (role?.inputs as Inputs | undefined)?.inlinePolicies as Array<{ policy: string }>;
@@ -34,7 +34,28 @@ describe('reconciler', () => {
       Statement: Array<{ Action: string[]; Resource: string[] }>;
     };
     const actions = doc.Statement.flatMap((s) => s.Action).sort();
-    expect(actions).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem', 'sqs:SendMessage', 'sqs:SendMessage']);
+    expect(actions).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+      'dynamodb:UpdateItem',
+      's3:GetObject',
+      's3:ListBucket',
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:ReceiveMessage',
+      'sqs:SendMessage',
+      'sqs:SendMessage',
+    ]);
+    // Ingest recovery reads uploads/ only, and consumes only the ingest failures queue.
+    const byAction = (action: string) =>
+      doc.Statement.filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource);
+    expect(byAction('s3:GetObject').every((r) => r.endsWith('/uploads/*'))).toBe(true);
+    expect(byAction('sqs:ReceiveMessage').every((r) => /ingest-failures|IngestFailures/i.test(r))).toBe(true);
     const resources = doc.Statement.flatMap((s) => s.Resource);
     expect(resources.some((r) => r.endsWith('/index/byStatus'))).toBe(true);
     expect(resources.every((r) => r !== '*')).toBe(true);

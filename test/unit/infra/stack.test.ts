@@ -9,8 +9,10 @@ import {
   FUNCTIONS,
   JOB,
   KEY_PREFIX,
+  METRICS_NAMESPACE,
   PARAMETERS,
   QUEUE,
+  RECOVERY_METRICS,
   TABLE,
   WEBHOOK,
 } from '../../../core/config.ts';
@@ -770,11 +772,24 @@ describe('alarms', () => {
       'ferry-ci-ingest-failures',
       'ferry-ci-jobs-dead-letters',
       'ferry-ci-jobs-waiting-too-long',
+      'ferry-ci-orphaned-uploads',
       'ferry-ci-scaling-idle',
       'ferry-ci-scaling-scale-in',
       'ferry-ci-scaling-start',
       'ferry-ci-webhook-dead-letters',
     ]);
+  });
+
+  test('uploads found without a job raise an alarm, on the metric the reconciler publishes', () => {
+    expect(ci.inputs(T.alarm, 'OrphanedUploadsAlarm')).toMatchObject({
+      namespace: METRICS_NAMESPACE,
+      metricName: RECOVERY_METRICS.orphans,
+      dimensions: { service: RECOVERY_METRICS.service },
+      statistic: 'Sum',
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'notBreaching',
+    });
   });
 
   test('jobs waiting too long raise an alarm', () => {

@@ -8,10 +8,10 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../../../core/config.ts';
+import { ingestObject } from '../../../../core/ingest/ingest-object.ts';
 import { type Job, JobStatus } from '../../../../core/job.ts';
 import { deriveJobId } from '../../../../core/keys.ts';
 import { parseJobMessage } from '../../../../core/queue-message.ts';
-import { ingestObject } from '../../../../functions/ingest/ingest-object.ts';
 import { createTestStack, drainQueue, eventually, type TestStack } from '../../../support/local-stack.ts';
 
 let stack: TestStack;

@@ -1,11 +1,11 @@
 /**
- * @module functions/ingest/resolve-object
+ * @module core/ingest/resolve-object
  * Finds the object an S3 event names. AWS form-encodes event keys and emulators may not, and a
  * key may legitimately contain "+" or "%", so each decoding is checked with HeadObject. The
  * event's ETag must match: an object overwritten since the event is left to its own, newer event.
  */
 import { HeadObjectCommand, NotFound, type S3Client } from '@aws-sdk/client-s3';
-import { eventKeyCandidates, normaliseEtag } from '../../core/keys.ts';
+import { eventKeyCandidates, normaliseEtag } from '../keys.ts';
 
 export interface StoredObject {
   key: string;

@@ -1,5 +1,5 @@
 /**
- * @module functions/ingest/owner
+ * @module core/ingest/owner
  * Which client owns a file dropped straight into the bucket (API uploads carry their client on
  * the job the API created). The rule:
  * 1. `uploads/<clientId>/...` where `<clientId>` is an existing client: that client;
@@ -8,10 +8,10 @@
  * Writing into the bucket needs IAM rights, so whoever may drop files is trusted to name a client.
  */
 import { z } from 'zod';
-import type { ClientStore } from '../../core/client-store.ts';
-import { isClientId } from '../../core/clients.ts';
-import { KEY_PREFIX } from '../../core/config.ts';
-import { readEnv } from '../../core/env.ts';
+import type { ClientStore } from '../client-store.ts';
+import { isClientId } from '../clients.ts';
+import { KEY_PREFIX } from '../config.ts';
+import { readEnv } from '../env.ts';
 
 export type OwnerOf = (key: string) => Promise<string | undefined>;
 

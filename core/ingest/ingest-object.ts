@@ -1,20 +1,22 @@
 /**
- * @module functions/ingest/ingest-object
+ * @module core/ingest/ingest-object
  * Turns one uploaded object into exactly one QUEUED job with one queue message.
  *
  * Idempotency, step by step (S3 delivers events at least once; Lambda retries after a crash):
  * 1. The job id comes from the object (API uploads carry it in the key; direct drops derive it
  *    from bucket, key and ETag/version), so a duplicate event addresses the same record.
- * 2. The record is created, or moved AWAITING_UPLOAD -> QUEUED, with a conditional write.
- * 3. If the record has no `messageId`, the right to send is claimed with a conditional write
- *    (`JobStore.claimSend`): of any number of concurrent duplicates exactly one wins and sends;
- *    the others return `duplicate` without sending. The winner records the message id. A direct
- *    drop's record is created holding the claim already (one write fewer): only the event whose
- *    conditional create made the record holds it, so duplicates still find the claim taken.
+ * 2. The record is created, or moved AWAITING_UPLOAD -> QUEUED, with a conditional write that
+ *    also takes the right to send the job's message: only the event whose write made the record
+ *    QUEUED holds it, so concurrent duplicates find it taken.
+ * 3. A duplicate that finds the record QUEUED without a `messageId` claims the right to send with
+ *    a conditional write (`JobStore.claimSend`), which succeeds only once the holder's claim went
+ *    stale (it died). Of any number of concurrent claimants exactly one wins and sends; the
+ *    others return `duplicate` without sending. The sender records the message id.
+ *
+ * An ingest is four requests: HeadObject, one conditional write, SendMessage, and the write that
+ * records the message id (plus a clients-table read for a drop under `uploads/<clientId>/`).
  *
  * What holds after a crash (at most one message per job, except in the last case):
- * - between 2 and 3 (record, no claim): the retry claims and sends. A direct drop's record
- *   holds its creator's claim, so this is the next case for it.
  * - after the claim, before the send: the claim goes stale after RECONCILE.sendClaimStaleSec
  *   (the function's timeout plus a margin); the retry or the reconciler then claims and sends.
  * - a send that fails gives the claim back, so the retry sends at once.
@@ -24,13 +26,14 @@
 import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { RECONCILE, TASK_NAME_MAX_LENGTH } from '../../core/config.ts';
-import { JobStateConflictError } from '../../core/errors.ts';
-import { type Job, JobStatus } from '../../core/job.ts';
-import { sendUnderClaim } from '../../core/job-queue.ts';
-import type { JobStore } from '../../core/job-store.ts';
-import { deriveJobId, jobIdFromUploadKey } from '../../core/keys.ts';
-import { defaultTaskFor } from '../../core/media-types.ts';
+import { RECONCILE, TASK_NAME_MAX_LENGTH } from '../config.ts';
+import { JobNotFoundError, JobStateConflictError } from '../errors.ts';
+import { type Job, JobStatus } from '../job.ts';
+import { sendUnderClaim } from '../job-queue.ts';
+import type { JobStore } from '../job-store.ts';
+import { deriveJobId, jobIdFromUploadKey } from '../keys.ts';
+import { defaultTaskFor } from '../media-types.ts';
+import type { OwnerOf } from './owner.ts';
 import type { StoredObject } from './resolve-object.ts';
 
 export interface IngestDeps {
@@ -39,7 +42,7 @@ export interface IngestDeps {
   jobs: JobStore;
   queueUrl: string;
   /** The client owning a direct drop (owner.ts); without it direct drops have no owner. */
-  ownerOf?: (key: string) => Promise<string | undefined>;
+  ownerOf?: OwnerOf;
 }
 
 export type IngestOutcome =
@@ -92,7 +95,8 @@ function taskFor(object: StoredObject): string {
 
 /**
  * The QUEUED job for this object: an API job waiting for this upload, or a new direct-drop job,
- * created holding the send claim `claimId` (`sendClaimed`).
+ * either written holding the send claim `claimId` (`sendClaimed`); or the record a previous
+ * event made (`sendClaimed: false`).
  */
 async function recordQueuedJob(
   deps: IngestDeps,
@@ -100,28 +104,14 @@ async function recordQueuedJob(
   object: StoredObject,
   claimId: string,
 ): Promise<{ job: Job; sendClaimed: boolean }> {
-  const { jobs } = deps;
   const apiJobId = jobIdFromUploadKey(object.key);
   if (apiJobId) {
-    const existing = await jobs.get(apiJobId);
-    if (existing && existing.key === object.key && existing.bucket === bucket) {
-      if (existing.status !== JobStatus.AwaitingUpload) return { job: existing, sendClaimed: false };
-      try {
-        const job = await jobs.markUploaded(apiJobId, object.key, {
-          size: object.size,
-          etag: object.etag,
-          ...(object.contentType ? { contentType: object.contentType } : {}),
-        });
-        return { job, sendClaimed: false };
-      } catch (error) {
-        if (error instanceof JobStateConflictError) return { job: error.current, sendClaimed: false };
-        throw error;
-      }
-    }
+    const apiJob = await markApiUpload(deps.jobs, apiJobId, bucket, object, claimId);
+    if (apiJob) return apiJob;
   }
   const clientId = await deps.ownerOf?.(object.key);
   const timeoutSec = timeoutFor(object);
-  const { job, created } = await jobs.create(
+  const { job, created } = await deps.jobs.create(
     {
       jobId: deriveJobId({
         bucket,
@@ -142,4 +132,37 @@ async function recordQueuedJob(
     { sendClaimId: claimId },
   );
   return { job, sendClaimed: created };
+}
+
+/**
+ * AWAITING_UPLOAD -> QUEUED for the API job this upload key names, in one conditional write
+ * (no read first). Undefined when no API job waits at this key: the object is then a direct drop.
+ */
+async function markApiUpload(
+  jobs: JobStore,
+  jobId: string,
+  bucket: string,
+  object: StoredObject,
+  claimId: string,
+): Promise<{ job: Job; sendClaimed: boolean } | undefined> {
+  try {
+    const job = await jobs.markUploaded(
+      jobId,
+      object.key,
+      {
+        size: object.size,
+        etag: object.etag,
+        ...(object.contentType ? { contentType: object.contentType } : {}),
+      },
+      { sendClaimId: claimId },
+    );
+    return { job, sendClaimed: true };
+  } catch (error) {
+    if (error instanceof JobNotFoundError) return undefined;
+    if (!(error instanceof JobStateConflictError)) throw error;
+    const current = error.current;
+    // Already QUEUED (a duplicate event) or further on; or the id names another object's job.
+    if (current.key === object.key && current.bucket === bucket) return { job: current, sendClaimed: false };
+    return undefined;
+  }
 }
