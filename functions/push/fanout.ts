@@ -1,6 +1,6 @@
 /**
  * @module functions/push/fanout
- * Turns a batch of jobs-table stream records into events (core/push-events.ts `eventFor`, which
+ * Turns a batch of jobs-table stream records into events (core/api/push-events.ts `eventFor`, which
  * drops changes a watcher cannot see, such as heartbeats) and posts each to the connections
  * subscribed to the job or to all of its owner's jobs. Events for one connection go out in
  * stream order; connections are served in parallel. A gone connection is removed.
@@ -8,9 +8,9 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { eventFor, type PushEvent } from '../../core/api/push-events.ts';
 import type { Job } from '../../core/job.ts';
 import { PUSH } from '../../core/push-config.ts';
-import { eventFor, type PushEvent } from '../../core/push-events.ts';
 import type { PushDeps } from './deps.ts';
 
 type Image = Record<string, AttributeValue>;

@@ -6,8 +6,8 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
+import { eventFor, type PushMessage } from '../../../../core/api/push-events.ts';
 import { type Job, JobStatus } from '../../../../core/job.ts';
-import { eventFor, type PushMessage } from '../../../../core/push-events.ts';
 import type { PushDeps } from '../../../../functions/push/deps.ts';
 import { fanOut } from '../../../../functions/push/fanout.ts';
 import { handleSocket, type SocketEvent } from '../../../../functions/push/socket.ts';
