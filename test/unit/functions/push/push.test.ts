@@ -122,4 +122,28 @@ describe('fan-out', () => {
     expect(posted.map(([id]) => id).sort()).toEqual(['c1', 'c2']);
     expect(connections.removeConnection).toHaveBeenCalledWith('c2');
   });
+
+  it('skips, with a warning, a record whose image is not a job, and posts the others', async () => {
+    const warn = vi.fn();
+    const { d, posted } = deps({ logger: { info: vi.fn(), warn } as unknown as PushDeps['logger'] });
+    const image = (item: object) => marshall(item, { removeUndefinedValues: true });
+    const stream = {
+      Records: [
+        {
+          eventID: 'e1',
+          dynamodb: { NewImage: image({ ...job(), status: 'LOST' }), OldImage: image(job()) },
+        },
+        {
+          eventID: 'e2',
+          dynamodb: { NewImage: image(job({ status: JobStatus.Succeeded })), OldImage: image(job()) },
+        },
+      ],
+    } as unknown as DynamoDBStreamEvent;
+    expect(await fanOut(d, stream)).toMatchObject({ events: 1 });
+    expect(posted.map(([, m]) => m)).toMatchObject([{ type: 'final' }, { type: 'final' }]);
+    expect(warn).toHaveBeenCalledWith(
+      'skipped a stream record that is not a job',
+      expect.objectContaining({ eventId: 'e1' }),
+    );
+  });
 });
