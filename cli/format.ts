@@ -2,7 +2,7 @@
  * @module cli/format
  * Text output: job summaries, the jobs table, and a result's text.
  */
-import type { JobView } from '../functions/api/job-view.ts';
+import type { JobView } from '../core/api/jobs.ts';
 import { describeProgress } from './progress-bar.ts';
 
 /**

@@ -5,8 +5,8 @@
  * `unavailable` and the caller polls; the CLI says so once.
  */
 import WebSocket from 'ws';
+import type { PushEvent } from '../core/api/push-events.ts';
 import { PushWatcher } from '../core/push-client.ts';
-import type { PushEvent } from '../core/push-events.ts';
 import type { ErrorStream } from './status-board.ts';
 
 export class JobFollower {

@@ -5,8 +5,9 @@
  * interrupted. Live over the push channel; polls when it is unavailable. `--json`: one event
  * per line.
  */
+
+import type { PushEvent } from '../core/api/push-events.ts';
 import { isFinal, JobStatus } from '../core/job.ts';
-import type { PushEvent } from '../core/push-events.ts';
 import type { FerryClient } from './client.ts';
 import { ExitCode } from './errors.ts';
 import type { CliIo } from './io.ts';

@@ -1,27 +1,31 @@
 /**
  * @module core/api-client
  * The one typed client of Ferry's HTTP API, over `fetch` (Node 22+ and browsers), typed from the
- * same schemas the OpenAPI document is generated from. Exported as the package entry point
- * `ferry/client`; the CLI and the web app use it.
+ * wire contract (core/api/) the OpenAPI document is generated from. Exported as the package
+ * entry point `ferry/client`; the CLI and the web app use it.
  */
-import type { JobView, ResultView } from '../functions/api/job-view.ts';
-import type { JobListView } from '../functions/api/jobs.ts';
 import type {
   CompletedUpload,
   CompleteUploadRequest,
+  CreatedUpload,
+  CreateUploadBody,
+  JobListView,
+  JobView,
+  ListJobsQuery,
   MultipartPlan,
   PartUrl,
   PartUrlPage,
-} from '../functions/api/multipart.ts';
-import type { CreateUploadRequest, ListJobsQuery } from '../functions/api/schemas.ts';
-import type { CreatedUpload, UploadTarget } from '../functions/api/uploads.ts';
+  ResultView,
+  UploadTarget,
+} from './api/index.ts';
 
+export type { PushEvent, PushMessage, PushReply, PushRequest } from './api/push-events.ts';
 export { PushWatcher } from './push-client.ts';
-export type { PushEvent, PushMessage, PushReply, PushRequest } from './push-events.ts';
 export type {
   CompletedUpload,
   CompleteUploadRequest,
   CreatedUpload,
+  CreateUploadBody,
   JobListView,
   JobView,
   MultipartPlan,
@@ -30,9 +34,6 @@ export type {
   UploadTarget,
 };
 
-/** Body of POST /uploads; fields with defaults may be left out. */
-export type CreateUploadBody = Partial<Pick<CreateUploadRequest, 'task' | 'uploadMethod'>> &
-  Omit<CreateUploadRequest, 'task' | 'uploadMethod'>;
 export type ListJobsParams = Partial<ListJobsQuery>;
 
 export interface FerryApiConfig {

@@ -15,11 +15,10 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { TABLE } from './config.ts';
 import { JobNotFoundError, JobStateConflictError } from './errors.ts';
 import { type Job, type JobErrorCode, JobStatus, type JobTimings, type WebhookDelivery } from './job.ts';
-import { expiresAtFor, fromItem, toItem } from './job-item.ts';
+import { expiresAtFor, fromImage, fromItem, toItem } from './job-item.ts';
 import type { JobProgress } from './progress.ts';
 
 export interface JobStoreOptions {
@@ -186,7 +185,7 @@ export class JobStore {
       return { job, created: true };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const existing = error.Item ? fromItem(unmarshall(error.Item)) : await this.require(job.jobId);
+      const existing = error.Item ? fromImage(error.Item) : await this.require(job.jobId);
       return { job: existing, created: false };
     }
   }
@@ -521,7 +520,7 @@ export class JobStore {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       // The document client leaves the error's item in raw AttributeValue form.
-      const current = error.Item ? fromItem(unmarshall(error.Item)) : undefined;
+      const current = error.Item ? fromImage(error.Item) : undefined;
       if (!current) throw new JobNotFoundError(jobId);
       throw new JobStateConflictError(jobId, expected, current, { cause: error });
     }

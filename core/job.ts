@@ -32,8 +32,9 @@ export const FINAL_STATUSES: readonly JobStatus[] = [
   JobStatus.Canceled,
 ];
 
-export function isFinal(status: JobStatus): boolean {
-  return FINAL_STATUSES.includes(status);
+/** Takes any string, so a status read back from a page or a file needs no cast. */
+export function isFinal(status: string): boolean {
+  return (FINAL_STATUSES as readonly string[]).includes(status);
 }
 
 /**
@@ -60,8 +61,8 @@ export const JobErrorCode = {
 } as const;
 export type JobErrorCode = (typeof JobErrorCode)[keyof typeof JobErrorCode];
 
-/** Milliseconds spent in each stage of a job. */
-export interface JobTimings {
+/** Milliseconds spent in each stage of a job (a type, not an interface, so it is a record of numbers). */
+export type JobTimings = {
   /** From the job entering QUEUED to a worker claiming it. */
   queue?: number;
   download?: number;
@@ -70,7 +71,7 @@ export interface JobTimings {
   upload?: number;
   /** From claim to final state. */
   total?: number;
-}
+};
 
 /** Outcome of the last webhook delivery for a job. */
 export interface WebhookDelivery {

@@ -6,7 +6,7 @@
  * aborts the upload (`DELETE /uploads/{jobId}`): its parts are deleted and the job ends CANCELED,
  * so nothing is left half-uploaded. How a part's bytes travel (fetch, XHR) is the caller's.
  */
-import type { CompleteUploadRequest, MultipartPlan, PartUrl } from '../functions/api/multipart.ts';
+import type { CompleteUploadRequest, MultipartPlan, PartUrl } from './api/multipart.ts';
 
 /** The API calls an upload needs (core/api-client.ts FerryApi, or a wrapper of it). */
 export interface MultipartApi {

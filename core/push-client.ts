@@ -6,8 +6,9 @@
  * after a dropped connection reconnects and resubscribes; the snapshots it then gets carry any
  * final state it missed.
  */
+
+import type { PushEvent, PushMessage, PushReply, PushRequest } from './api/push-events.ts';
 import { isFinal } from './job.ts';
-import type { PushEvent, PushMessage, PushReply, PushRequest } from './push-events.ts';
 
 /** The part of the WHATWG WebSocket both `ws` and browsers provide. */
 export interface SocketLike {

@@ -8,9 +8,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
+import type { PushEvent, PushMessage } from '../../core/api/push-events.ts';
 import { JobStatus } from '../../core/job.ts';
 import type { JobStore } from '../../core/job-store.ts';
-import type { PushEvent, PushMessage } from '../../core/push-events.ts';
 import { type Spread, spread } from '../stats.ts';
 
 export interface PushFanoutOptions {

@@ -20,22 +20,18 @@ import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { methodNotAllowed } from 'hono/method-not-allowed';
+import { ApiErrorCode } from '../../core/api/errors.ts';
+import { ListJobsQuerySchema } from '../../core/api/jobs.ts';
+import { CompleteUploadSchema, PartUrlsQuerySchema } from '../../core/api/multipart.ts';
+import { CreateUploadSchema } from '../../core/api/uploads.ts';
 import type { Principal } from '../../core/client-store.ts';
 import { authenticate } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
-import { ApiError, ApiErrorCode } from './errors.ts';
+import { ApiError } from './errors.ts';
 import { cancelJob, getJob, listJobs } from './jobs.ts';
-import {
-  abortMultipart,
-  COMPLETE_MAX_BODY_BYTES,
-  CompleteUploadSchema,
-  completeMultipart,
-  PartUrlsQuerySchema,
-  partUrls,
-} from './multipart.ts';
+import { abortMultipart, COMPLETE_MAX_BODY_BYTES, completeMultipart, partUrls } from './multipart.ts';
 import { openApiDocument } from './openapi.ts';
 import { limitRequest } from './rate-limit.ts';
-import { CreateUploadSchema, ListJobsQuerySchema } from './schemas.ts';
 import { createUpload } from './uploads.ts';
 
 /** What middleware hands to routes. */

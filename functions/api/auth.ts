@@ -5,8 +5,9 @@
  * refused from the next request on. Looking a key up by its SHA-256 leaks nothing through
  * timing: a guess that shares a prefix with a real key has an unrelated hash.
  */
+import { ApiErrorCode } from '../../core/api/errors.ts';
 import type { LimitDecision, Principal } from '../../core/client-store.ts';
-import { ApiError, ApiErrorCode } from './errors.ts';
+import { ApiError } from './errors.ts';
 
 /** What the API needs of the clients store; core/client-store.ts ClientStore implements it. */
 export interface ClientDirectory {

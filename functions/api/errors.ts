@@ -1,47 +1,11 @@
 /**
  * @module functions/api/errors
  * Every error the API answers with: one class carrying the HTTP status, a stable code, and the
- * field at fault, rendered as `{ error: { code, message, field?, issues?, ... } }`.
+ * field at fault, rendered as `{ error: { code, message, field?, issues?, ... } }`
+ * (core/api/errors.ts).
  */
 import type { z } from 'zod';
-
-/** Stable error codes; clients may switch on them. */
-export const ApiErrorCode = {
-  Unauthorized: 'UNAUTHORIZED',
-  Forbidden: 'FORBIDDEN',
-  NotFound: 'NOT_FOUND',
-  MethodNotAllowed: 'METHOD_NOT_ALLOWED',
-  PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
-  InvalidJson: 'INVALID_JSON',
-  ValidationFailed: 'VALIDATION_FAILED',
-  JobNotFound: 'JOB_NOT_FOUND',
-  JobAlreadyFinal: 'JOB_ALREADY_FINAL',
-  RateLimited: 'RATE_LIMITED',
-  /** A multipart call for a job without an open multipart upload (not one, aborted, expired). */
-  UploadNotOpen: 'UPLOAD_NOT_OPEN',
-  Internal: 'INTERNAL',
-} as const;
-export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
-
-/** One problem with one field of a request. */
-export interface FieldIssue {
-  /** Dotted path of the field, e.g. `metadata.customer`; `(body)` for the body as a whole. */
-  field: string;
-  message: string;
-}
-
-export interface ApiErrorBody {
-  error: {
-    code: ApiErrorCode;
-    message: string;
-    /** The (first) field at fault. */
-    field?: string;
-    /** Every field at fault, when there are several. */
-    issues?: FieldIssue[];
-    /** Extra facts, e.g. the job's current `status` for JOB_ALREADY_FINAL. */
-    [extra: string]: unknown;
-  };
-}
+import { type ApiErrorBody, ApiErrorCode, type FieldIssue } from '../../core/api/errors.ts';
 
 export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 429 | 500;
 

@@ -6,15 +6,21 @@
  */
 import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { ApiErrorCode } from '../../core/api/errors.ts';
+import {
+  type JobListView,
+  type JobView,
+  type ListJobsQuery,
+  type ResultView,
+  toJobView,
+} from '../../core/api/jobs.ts';
 import { JobNotFoundError, JobStateConflictError } from '../../core/errors.ts';
 import { type Job, JobStatus } from '../../core/job.ts';
 import { isJobId } from '../../core/keys.ts';
 import { enqueueWebhook } from '../../core/webhooks.ts';
 import type { ApiDeps } from './deps.ts';
-import { ApiError, ApiErrorCode } from './errors.ts';
-import { type JobView, type ResultView, toJobView } from './job-view.ts';
+import { ApiError } from './errors.ts';
 import { listJobPage } from './list-jobs.ts';
-import type { ListJobsQuery } from './schemas.ts';
 
 /** A malformed id is a 400 naming the field, not a 404: it cannot be any job's id. */
 export function assertJobId(id: string): void {
@@ -41,12 +47,6 @@ export async function getJob(deps: ApiDeps, clientId: string, jobId: string): Pr
       ? await resultView(deps, job, job.resultKey)
       : undefined;
   return toJobView(job, result);
-}
-
-export interface JobListView {
-  jobs: JobView[];
-  /** Pass as `cursor` for the next page; absent on the last page. */
-  cursor?: string;
 }
 
 export async function listJobs(deps: ApiDeps, clientId: string, query: ListJobsQuery): Promise<JobListView> {

@@ -5,10 +5,10 @@
  * fewer than `limit` jobs (even none) and still have a `cursor`; the last page has none.
  * Cursors are signed (cursor.ts).
  */
+import type { ListJobsQuery } from '../../core/api/jobs.ts';
 import type { Job } from '../../core/job.ts';
 import type { JobStore } from '../../core/job-store.ts';
 import { openCursor, signCursor } from './cursor.ts';
-import type { ListJobsQuery } from './schemas.ts';
 
 export interface ListPage {
   jobs: Job[];

@@ -16,55 +16,27 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { z } from 'zod';
+import { ApiErrorCode } from '../../core/api/errors.ts';
+import type { JobView } from '../../core/api/jobs.ts';
+import {
+  type CompletedUpload,
+  type CompleteUploadRequest,
+  type MultipartPlan,
+  type PartUrl,
+  type PartUrlPage,
+  type PartUrlsQuery,
+  S3_MULTIPART,
+} from '../../core/api/multipart.ts';
 import { type Job, JobStatus } from '../../core/job.ts';
 import type { ApiDeps } from './deps.ts';
-import { ApiError, ApiErrorCode } from './errors.ts';
-import type { JobView } from './job-view.ts';
+import { ApiError } from './errors.ts';
 import { cancelJob, ownJob } from './jobs.ts';
-
-/** S3's limits on multipart uploads. */
-export const S3_MULTIPART = { minPartBytes: 5 * 1024 * 1024, maxParts: 10_000 } as const;
 
 /** Largest body of `POST /uploads/{jobId}/complete`: 10,000 parts of about 70 bytes of JSON each. */
 export const COMPLETE_MAX_BODY_BYTES = 1024 * 1024;
 
 /** Part URLs returned at once; a client asks `GET /uploads/{jobId}/parts` for the rest. */
 export const PART_URLS_PER_PAGE = 100;
-
-export interface MultipartPlan {
-  method: 'MULTIPART';
-  uploadId: string;
-  /** Bytes in every part but the last. */
-  partSize: number;
-  partCount: number;
-  /** Presigned PUT URLs of the first parts; send each part's bytes and keep its ETag response header. */
-  parts: PartUrl[];
-  /** `GET` it with `?from=N` for the URLs of parts N.. (a page at a time). */
-  partsUrl: string;
-  /** `POST` `{ parts: [{ partNumber, etag }] }` here when every part is up. */
-  completeUrl: string;
-  /** `DELETE` it to abort the upload; the job ends CANCELED. */
-  abortUrl: string;
-}
-
-export interface PartUrl {
-  partNumber: number;
-  url: string;
-}
-
-/** Answer of `GET /uploads/{jobId}/parts`. */
-export interface PartUrlPage {
-  parts: PartUrl[];
-}
-
-/** Answer of `POST /uploads/{jobId}/complete`. */
-export interface CompletedUpload {
-  jobId: string;
-  key: string;
-  /** The object's ETag. */
-  etag: string;
-}
 
 /** The part size for `size` bytes: at least `preferred`, and large enough for S3's 10,000 parts. */
 export function partSizeFor(size: number, preferred: number): number {
@@ -99,17 +71,6 @@ export async function startMultipart(
   };
 }
 
-/** Query of `GET /uploads/{jobId}/parts`; the upper bound (the part count) is checked against the job. */
-export const PartUrlsQuerySchema = z.strictObject({
-  from: z.coerce
-    .number({ message: 'must be a part number' })
-    .int('must be a whole part number')
-    .min(1, 'must be a part number from 1')
-    .max(S3_MULTIPART.maxParts, `must be at most ${S3_MULTIPART.maxParts}`)
-    .default(1),
-});
-export type PartUrlsQuery = z.infer<typeof PartUrlsQuerySchema>;
-
 /** `GET /uploads/{jobId}/parts?from=N`: URLs of parts N .. N+99 (up to the last). */
 export async function partUrls(
   deps: ApiDeps,
@@ -126,19 +87,6 @@ export async function partUrls(
   const count = Math.min(PART_URLS_PER_PAGE, partCount - from + 1);
   return { parts: await signParts(deps, job.key, String(job.multipartUploadId), from, count) };
 }
-
-export const CompleteUploadSchema = z.strictObject({
-  parts: z
-    .array(
-      z.strictObject({
-        partNumber: z.number({ message: 'must be a number' }).int().min(1).max(S3_MULTIPART.maxParts),
-        etag: z.string({ message: 'must be a string: the ETag header of the part upload' }).min(1).max(200),
-      }),
-      { message: 'is required: [{ partNumber, etag }] for every part' },
-    )
-    .min(1, 'must list every part'),
-});
-export type CompleteUploadRequest = z.infer<typeof CompleteUploadSchema>;
 
 /** `POST /uploads/{jobId}/complete`: joins the parts into the job's object (ingest then queues it). */
 export async function completeMultipart(

@@ -1,22 +1,23 @@
 /**
  * @module functions/api/openapi
- * The OpenAPI 3.1 document of the HTTP API, generated from the zod schemas the handlers validate
- * requests with (schemas.ts) and the response schemas checked against the handlers' return
- * types (response-schemas.ts). Served at `GET /openapi.json`; `npm run openapi` writes it to
- * the repository.
+ * The OpenAPI 3.1 document of the HTTP API, generated from the wire contract (core/api/): the
+ * zod schemas the handlers validate requests with and whose inferred types they return. Served
+ * at `GET /openapi.json`; `npm run openapi` writes it to the repository.
  */
 import { z } from 'zod';
-import { CompleteUploadSchema, PartUrlsQuerySchema } from './multipart.ts';
 import {
   CompletedUploadSchema,
+  CompleteUploadSchema,
   CreatedUploadSchema,
+  CreateUploadSchema,
   ErrorSchema,
   JobListSchema,
   JobViewSchema,
+  ListJobsQuerySchema,
   MultipartPlanSchema,
   PartUrlListSchema,
-} from './response-schemas.ts';
-import { CreateUploadSchema, ListJobsQuerySchema } from './schemas.ts';
+  PartUrlsQuerySchema,
+} from '../../core/api/index.ts';
 
 type JsonSchema = Record<string, unknown>;
 

@@ -4,9 +4,10 @@
  * second, with a burst) and a daily quota of new jobs. Both live in DynamoDB, so every Lambda
  * instance and the local API share them. Exceeding either is a 429 with `Retry-After`.
  */
+import { ApiErrorCode } from '../../core/api/errors.ts';
 import type { LimitDecision, Principal } from '../../core/client-store.ts';
 import type { ClientDirectory } from './auth.ts';
-import { ApiError, ApiErrorCode } from './errors.ts';
+import { ApiError } from './errors.ts';
 
 function refuse(decision: Exclude<LimitDecision, { allowed: true }>): ApiError {
   return new ApiError(429, ApiErrorCode.RateLimited, `Too many requests: ${decision.reason}`, {

@@ -15,6 +15,12 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import {
+  type CreatedUpload,
+  type CreateUploadRequest,
+  UploadMethod,
+  type UploadTarget,
+} from '../../core/api/uploads.ts';
 import type { Principal } from '../../core/client-store.ts';
 import { JobStatus } from '../../core/job.ts';
 import { apiUploadKey, newJobId } from '../../core/keys.ts';
@@ -27,35 +33,8 @@ import {
 } from '../../core/webhook-url.ts';
 import type { ApiDeps } from './deps.ts';
 import { ApiError } from './errors.ts';
-import { type MultipartPlan, startMultipart } from './multipart.ts';
+import { startMultipart } from './multipart.ts';
 import { limitNewJob } from './rate-limit.ts';
-import { type CreateUploadRequest, UploadMethod } from './schemas.ts';
-
-export type UploadTarget =
-  | {
-      method: 'PUT';
-      url: string;
-      /** Send exactly these headers with the PUT (Content-Length is set by HTTP clients from the body). */
-      headers: Record<string, string>;
-    }
-  | {
-      method: 'POST';
-      url: string;
-      /** Form fields to send before the `file` field, in any order. */
-      fields: Record<string, string>;
-    }
-  /** Above the multipart threshold: see functions/api/multipart.ts. */
-  | MultipartPlan;
-
-export interface CreatedUpload {
-  jobId: string;
-  status: typeof JobStatus.AwaitingUpload;
-  task: string;
-  key: string;
-  upload: UploadTarget;
-  /** When the upload URL stops working (ISO 8601 UTC). */
-  expiresAt: string;
-}
 
 export async function createUpload(
   deps: ApiDeps,

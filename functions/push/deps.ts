@@ -10,11 +10,11 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { z } from 'zod';
+import type { PushMessage } from '../../core/api/push-events.ts';
 import { awsClient, createAwsClients } from '../../core/aws.ts';
 import { ClientStore } from '../../core/client-store.ts';
 import { readEnv } from '../../core/env.ts';
 import { JobStore } from '../../core/job-store.ts';
-import type { PushMessage } from '../../core/push-events.ts';
 import { ConnectionStore } from './connection-store.ts';
 
 const PushEnvSchema = z.object({

@@ -1,16 +1,17 @@
 /**
  * @module functions/push/fanout
- * Turns a batch of jobs-table stream records into events (core/push-events.ts `eventFor`, which
- * drops changes a watcher cannot see, such as heartbeats) and posts each to the connections
- * subscribed to the job or to all of its owner's jobs. Events for one connection go out in
+ * Turns a batch of jobs-table stream records into events: each image becomes a Job through
+ * core/job-item.ts (the one item mapping), then core/api/push-events.ts `eventFor` drops changes a
+ * watcher cannot see, such as heartbeats. Each event is posted to the connections subscribed to
+ * the job or to all of its owner's jobs. Events for one connection go out in
  * stream order; connections are served in parallel. A gone connection is removed.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { eventFor, type PushEvent } from '../../core/api/push-events.ts';
 import type { Job } from '../../core/job.ts';
+import { fromImage } from '../../core/job-item.ts';
 import { PUSH } from '../../core/push-config.ts';
-import { eventFor, type PushEvent } from '../../core/push-events.ts';
 import type { PushDeps } from './deps.ts';
 
 type Image = Record<string, AttributeValue>;
@@ -28,12 +29,10 @@ export async function fanOut(
   // Per owner, the events in stream order.
   const byClient = new Map<string, PushEvent[]>();
   for (const record of stream.Records) {
-    const image = record.dynamodb?.NewImage;
-    if (!image) continue;
-    const job = unmarshall(image as Image) as Job;
+    const images = jobsOf(record, deps.logger);
+    if (!images) continue;
+    const { job, previous } = images;
     if (!job.clientId) continue; // no owner, no watcher can have subscribed
-    const old = record.dynamodb?.OldImage;
-    const previous = old ? (unmarshall(old as Image) as Job) : undefined;
     const event = previous ? eventFor(job, previous) : { ...eventFor(job), type: 'status' as const };
     if (!event) continue;
     const list = byClient.get(job.clientId) ?? [];
@@ -78,4 +77,23 @@ export async function fanOut(
   await Promise.all(Array.from({ length: PUSH.postConcurrency }, worker));
   if (events > 0) deps.logger.info('fan-out', { events, posts, gone });
   return { events, posts, gone };
+}
+
+/**
+ * The job after and before the change; none for a deleted record (TTL) or one that is not a job,
+ * which is logged and skipped: failing the batch would retry it without end and hold up the shard.
+ */
+function jobsOf(
+  record: DynamoDBRecord,
+  logger: PushDeps['logger'],
+): { job: Job; previous: Job | undefined } | undefined {
+  const image = record.dynamodb?.NewImage;
+  if (!image) return undefined;
+  const old = record.dynamodb?.OldImage;
+  try {
+    return { job: fromImage(image as Image), previous: old ? fromImage(old as Image) : undefined };
+  } catch (error) {
+    logger.warn('skipped a stream record that is not a job', { eventId: record.eventID, error });
+    return undefined;
+  }
 }

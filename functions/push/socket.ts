@@ -7,8 +7,8 @@
  * subscribe is never missed (at worst it arrives twice; events carry `at` to order them).
  */
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
+import { eventFor, PushRequestSchema } from '../../core/api/push-events.ts';
 import { CONNECTIONS_TABLE, PUSH } from '../../core/push-config.ts';
-import { eventFor, PushRequestSchema } from '../../core/push-events.ts';
 import type { PushDeps } from './deps.ts';
 
 /** The $connect event also carries the handshake's headers and query string. */

@@ -3,8 +3,8 @@
  * with arrival times.
  */
 import WebSocket from 'ws';
+import type { PushEvent, PushReply } from '../../core/api/push-events.ts';
 import { PushWatcher } from '../../core/push-client.ts';
-import type { PushEvent, PushReply } from '../../core/push-events.ts';
 import { type PushOutputs, provisionPush, suffixedPushNames } from '../../scripts/local/provision-push.ts';
 import type { TestStack } from './local-stack.ts';
 

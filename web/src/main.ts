@@ -6,6 +6,9 @@
  * full text with copy, a clickable timeline for video segments), cancel, and a paged,
  * live-updating jobs list. It talks to the API only through the package's typed client.
  */
+
+import type { PushEvent } from '../../core/api/push-events.ts';
+import type { OcrResult, VideoSegments } from '../../core/api/results.ts';
 import {
   FerryApi,
   FerryApiError,
@@ -14,8 +17,8 @@ import {
   PushWatcher,
   type UploadTarget,
 } from '../../core/api-client.ts';
+import { isFinal } from '../../core/job.ts';
 import { type SendPart, uploadMultipart } from '../../core/multipart-upload.ts';
-import type { PushEvent } from '../../core/push-events.ts';
 import './style.css';
 
 interface AppConfig {
@@ -24,23 +27,8 @@ interface AppConfig {
   /** Only in local mode: the local stack's key. */
   apiKey?: string;
 }
-interface OcrLine {
-  text: string;
-  confidence: number;
-  box: [number, number][];
-}
-interface Segment {
-  start: number;
-  end: number;
-  text?: string;
-}
-interface ResultDoc {
-  text?: string;
-  lines?: OcrLine[];
-  width?: number;
-  height?: number;
-  segments?: Segment[];
-}
+/** An image's OCR result or a video's segments (core/api/results.ts). */
+type ResultDoc = Partial<OcrResult & VideoSegments>;
 interface UploadRow {
   jobId?: string;
   file: File;
@@ -54,7 +42,6 @@ interface UploadRow {
 }
 
 const KEY_STORAGE = 'ferry.apiKey';
-const FINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELED']);
 const PAGE_SIZE = 10;
 const POLL_MS = 2000;
 /** Parts of a large file in flight at once. */
@@ -132,7 +119,7 @@ function startPolling(reason: string): void {
   say(`${reason}; checking every ${POLL_MS / 1000} s`);
   polling = window.setInterval(async () => {
     for (const row of rows.values()) {
-      if (!row.jobId || FINAL.has(row.status.textContent ?? '')) continue;
+      if (!row.jobId || isFinal(row.status.textContent ?? '')) continue;
       const job = await api?.getJob(row.jobId).catch(() => undefined);
       if (job)
         onEvent({
@@ -199,7 +186,7 @@ function showStatus(row: UploadRow, status: string, error?: string, percent?: nu
   row.status.className = `status ${status}`;
   row.li.dataset.status = status;
   if (percent !== undefined) row.bar.value = percent / 100;
-  row.cancel.hidden = FINAL.has(status);
+  row.cancel.hidden = isFinal(status);
   row.view.hidden = status !== 'SUCCEEDED';
   if (error && !row.li.querySelector('.error'))
     row.li.append(el('span', { className: 'error', textContent: error }));
@@ -380,7 +367,7 @@ function renderResult(job: JobView, doc: ResultDoc, file?: File): HTMLElement[] 
       for (const s of doc.segments) {
         const b = el('button', {
           type: 'button',
-          textContent: `${s.start.toFixed(1)}s ${s.text ?? ''}`.trim(),
+          textContent: `${s.start.toFixed(1)}s ${s.text}`.trim(),
         });
         b.addEventListener('click', () => {
           video.currentTime = s.start;
@@ -415,7 +402,7 @@ function renderResult(job: JobView, doc: ResultDoc, file?: File): HTMLElement[] 
     out.push(figure, info);
   }
   // A video's result has no single text: its segments' text, in order, is the full text.
-  const text = doc.text ?? doc.segments?.map((s) => s.text ?? '').join('\n') ?? '';
+  const text = doc.text ?? doc.segments?.map((s) => s.text).join('\n') ?? '';
   const copy = el('button', { type: 'button', textContent: 'Copy text' });
   copy.addEventListener('click', () => {
     void navigator.clipboard?.writeText(text).then(() => (copy.textContent = 'Copied'));

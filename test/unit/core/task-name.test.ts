@@ -6,8 +6,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { CreateUploadSchema } from '../../../core/api/uploads.ts';
 import { TASK_NAME, TASK_NAME_MAX_LENGTH } from '../../../core/config.ts';
-import { CreateUploadSchema } from '../../../functions/api/schemas.ts';
 import { loadTaskDefinitions } from '../../../gpu-worker/tasks/registry.ts';
 
 const longest = `t${'a'.repeat(TASK_NAME_MAX_LENGTH - 1)}`;

@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import type { PushEvent } from '../../../../core/api/push-events.ts';
 import { JobStatus } from '../../../../core/job.ts';
 import { PushWatcher } from '../../../../core/push-client.ts';
-import type { PushEvent } from '../../../../core/push-events.ts';
 import { ensureLocalClient, type LocalClient } from '../../../../scripts/local/local-client.ts';
 import type { PushOutputs } from '../../../../scripts/local/provision-push.ts';
 import { createTestStack, type TestStack } from '../../../support/local-stack.ts';

@@ -6,8 +6,8 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
+import { eventFor, type PushMessage } from '../../../../core/api/push-events.ts';
 import { type Job, JobStatus } from '../../../../core/job.ts';
-import { eventFor, type PushMessage } from '../../../../core/push-events.ts';
 import type { PushDeps } from '../../../../functions/push/deps.ts';
 import { fanOut } from '../../../../functions/push/fanout.ts';
 import { handleSocket, type SocketEvent } from '../../../../functions/push/socket.ts';
@@ -121,5 +121,29 @@ describe('fan-out', () => {
     expect(summary).toEqual({ events: 1, posts: 1, gone: 1 });
     expect(posted.map(([id]) => id).sort()).toEqual(['c1', 'c2']);
     expect(connections.removeConnection).toHaveBeenCalledWith('c2');
+  });
+
+  it('skips, with a warning, a record whose image is not a job, and posts the others', async () => {
+    const warn = vi.fn();
+    const { d, posted } = deps({ logger: { info: vi.fn(), warn } as unknown as PushDeps['logger'] });
+    const image = (item: object) => marshall(item, { removeUndefinedValues: true });
+    const stream = {
+      Records: [
+        {
+          eventID: 'e1',
+          dynamodb: { NewImage: image({ ...job(), status: 'LOST' }), OldImage: image(job()) },
+        },
+        {
+          eventID: 'e2',
+          dynamodb: { NewImage: image(job({ status: JobStatus.Succeeded })), OldImage: image(job()) },
+        },
+      ],
+    } as unknown as DynamoDBStreamEvent;
+    expect(await fanOut(d, stream)).toMatchObject({ events: 1 });
+    expect(posted.map(([, m]) => m)).toMatchObject([{ type: 'final' }, { type: 'final' }]);
+    expect(warn).toHaveBeenCalledWith(
+      'skipped a stream record that is not a job',
+      expect.objectContaining({ eventId: 'e1' }),
+    );
   });
 });

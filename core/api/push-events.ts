@@ -1,29 +1,30 @@
 /**
- * @module core/push-events
+ * @module core/api/push-events
  * What travels on the push channel: the events the fan-out sends about a job, the messages a
- * watcher sends, and the replies. Shared by functions/push, the CLI and the web app.
+ * watcher sends, and the replies. Shared by functions/push, the typed client, the CLI and the
+ * web app.
  */
 import { z } from 'zod';
-import { isFinal, type Job, JobStatus } from './job.ts';
-import type { JobProgress } from './progress.ts';
+import { isFinal, type Job, JobStatus } from '../job.ts';
+import { JobProgressSchema, JobStatusSchema } from './fields.ts';
 
 /**
  * - `snapshot`: the job as it is, sent at once to a new subscriber;
  * - `status`: the job moved to a non-final state; `progress`: its progress changed;
  * - `final`: it reached SUCCEEDED, FAILED or CANCELED (the last event about it).
  */
-export type PushEventType = 'snapshot' | 'status' | 'progress' | 'final';
-
-export interface PushEvent {
-  type: PushEventType;
-  jobId: string;
-  status: JobStatus;
-  progress?: JobProgress;
-  error?: string;
-  resultKey?: string;
+export const PushEventSchema = z.object({
+  type: z.enum(['snapshot', 'status', 'progress', 'final']),
+  jobId: z.string(),
+  status: JobStatusSchema,
+  progress: JobProgressSchema.optional(),
+  error: z.string().optional(),
+  resultKey: z.string().optional(),
   /** The record's `updatedAt` for this state: when the change happened (ISO 8601). */
-  at: string;
-}
+  at: z.string(),
+});
+export type PushEvent = z.infer<typeof PushEventSchema>;
+export type PushEventType = PushEvent['type'];
 
 /** What a watcher sends: subscribe/unsubscribe to jobs by id, or to all of its client's jobs. */
 export const PushRequestSchema = z.object({
@@ -34,10 +35,17 @@ export const PushRequestSchema = z.object({
 export type PushRequest = z.infer<typeof PushRequestSchema>;
 
 /** Replies to a watcher's message. */
-export type PushReply =
-  | { type: 'subscribed'; jobIds: string[]; all: boolean; unknown: string[] }
-  | { type: 'unsubscribed'; jobIds: string[]; all: boolean }
-  | { type: 'error'; message: string };
+export const PushReplySchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('subscribed'),
+    jobIds: z.array(z.string()),
+    all: z.boolean(),
+    unknown: z.array(z.string()),
+  }),
+  z.object({ type: z.literal('unsubscribed'), jobIds: z.array(z.string()), all: z.boolean() }),
+  z.object({ type: z.literal('error'), message: z.string() }),
+]);
+export type PushReply = z.infer<typeof PushReplySchema>;
 
 export type PushMessage = PushEvent | PushReply;
 
@@ -60,15 +68,6 @@ export function eventFor(job: Job, previous?: Job): PushEvent | undefined {
     ...(job.resultKey ? { resultKey: job.resultKey } : {}),
     at: job.updatedAt,
   };
-}
-
-/** True for the last event a watcher gets about a job. */
-export function isFinalEvent(event: PushEvent): boolean {
-  return isFinal(event.status);
-}
-
-export function isPushEvent(message: PushMessage): message is PushEvent {
-  return 'jobId' in message && 'status' in message;
 }
 
 export { JobStatus };

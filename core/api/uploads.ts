@@ -1,11 +1,13 @@
 /**
- * @module functions/api/schemas
- * The shapes of request bodies and query strings, as zod schemas. Limits that come from
- * configuration (size, content types) are checked by the domain functions, which know them.
+ * @module core/api/uploads
+ * `POST /uploads`: its body and its answer (the new job and where to upload its file). Limits
+ * that come from configuration (size, content types) are checked by the handler, which knows them.
  */
 import { z } from 'zod';
-import { JOB, TASK_NAME } from '../../core/config.ts';
-import { JobStatus } from '../../core/job.ts';
+import { JOB, TASK_NAME } from '../config.ts';
+import { JobStatus } from '../job.ts';
+import { Timestamp } from './fields.ts';
+import { MultipartPlanSchema } from './multipart.ts';
 
 /** The message for a missing or wrongly typed field: says which of the two, and what is expected. */
 const expected = (what: string) => ({
@@ -20,6 +22,8 @@ export const METADATA_LIMITS = {
   maxValueLength: 1024,
   maxJsonBytes: 4096,
 } as const;
+
+const utf8 = new TextEncoder();
 
 const MetadataSchema = z
   .record(
@@ -38,7 +42,7 @@ const MetadataSchema = z
   .refine((m) => Object.keys(m).length <= METADATA_LIMITS.maxKeys, {
     message: `must have at most ${METADATA_LIMITS.maxKeys} keys`,
   })
-  .refine((m) => Buffer.byteLength(JSON.stringify(m)) <= METADATA_LIMITS.maxJsonBytes, {
+  .refine((m) => utf8.encode(JSON.stringify(m)).byteLength <= METADATA_LIMITS.maxJsonBytes, {
     message: `must be at most ${METADATA_LIMITS.maxJsonBytes} bytes as JSON`,
   });
 
@@ -76,23 +80,38 @@ export const CreateUploadSchema = z.strictObject({
     .enum([UploadMethod.Put, UploadMethod.Post], { message: 'must be "PUT" (default) or "POST"' })
     .default(UploadMethod.Put),
 });
+/** The body as the handler sees it, defaults applied. */
 export type CreateUploadRequest = z.infer<typeof CreateUploadSchema>;
+/** The body as a client sends it: fields with defaults may be left out. */
+export type CreateUploadBody = z.input<typeof CreateUploadSchema>;
 
-export const LIST_LIMITS = { default: 20, max: 100 } as const;
+/** Where to send the file. */
+export const UploadTargetSchema = z.discriminatedUnion('method', [
+  z.object({
+    method: z.literal(UploadMethod.Put),
+    url: z.string(),
+    /** Send exactly these headers with the PUT (Content-Length is set by HTTP clients from the body). */
+    headers: z.record(z.string(), z.string()),
+  }),
+  z.object({
+    method: z.literal(UploadMethod.Post),
+    url: z.string(),
+    /** Form fields to send before the `file` field, in any order. */
+    fields: z.record(z.string(), z.string()),
+  }),
+  /** Above the multipart threshold. */
+  MultipartPlanSchema,
+]);
+export type UploadTarget = z.infer<typeof UploadTargetSchema>;
 
-/** Query of `GET /jobs`. */
-export const ListJobsQuerySchema = z.strictObject({
-  status: z
-    .enum(Object.values(JobStatus) as [JobStatus, ...JobStatus[]], {
-      message: `must be one of ${Object.values(JobStatus).join(', ')}`,
-    })
-    .optional(),
-  limit: z.coerce
-    .number({ message: 'must be a number' })
-    .int('must be a whole number')
-    .min(1, `must be 1..${LIST_LIMITS.max}`)
-    .max(LIST_LIMITS.max, `must be 1..${LIST_LIMITS.max}`)
-    .default(LIST_LIMITS.default),
-  cursor: z.string().min(1, 'must not be empty').max(4096, 'is too long').optional(),
+/** Answer of `POST /uploads`. */
+export const CreatedUploadSchema = z.object({
+  jobId: z.string(),
+  status: z.literal(JobStatus.AwaitingUpload),
+  task: z.string(),
+  key: z.string(),
+  upload: UploadTargetSchema,
+  /** When the upload URL stops working. */
+  expiresAt: Timestamp,
 });
-export type ListJobsQuery = z.infer<typeof ListJobsQuerySchema>;
+export type CreatedUpload = z.infer<typeof CreatedUploadSchema>;
