@@ -11,6 +11,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { InvalidInputError, JobRejectedError } from '../core/errors.ts';
+import { formatBytes } from '../core/format-bytes.ts';
 import { type Job, JobErrorCode } from '../core/job.ts';
 
 export interface InputFile {
@@ -67,9 +68,4 @@ export async function downloadToFile(s3: S3Client, job: Job, options: DownloadOp
     throw error;
   }
   return { path: file, size: done, ...(out.ContentType ? { contentType: out.ContentType } : {}), remove };
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GB`;
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
 }

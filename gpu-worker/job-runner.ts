@@ -17,6 +17,7 @@ import {
   JobRejectedError,
   JobStateConflictError,
 } from '../core/errors.ts';
+import { formatBytes } from '../core/format-bytes.ts';
 import { isFinal, type Job, JobErrorCode, JobStatus, type JobTimings } from '../core/job.ts';
 import type { JobStore } from '../core/job-store.ts';
 import { resultKey } from '../core/keys.ts';
@@ -509,7 +510,3 @@ function throwIfAborted(signal: AbortSignal): void {
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
-
-function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
-}

@@ -55,7 +55,7 @@ describe('downloadToFile', () => {
   it('refuses an object over the limit before downloading it', async () => {
     s3.on(GetObjectCommand).resolves({ Body: body('x'), ContentLength: 2 * 1024 ** 3 });
     await expect(downloadToFile(new S3Client({}), job, { maxBytes: 1024 ** 3, signal })).rejects.toThrow(
-      new InvalidInputError('The file is 2.0 GB, over the limit of 1.0 GB.'),
+      new InvalidInputError('The file is 2.0 GiB, over the limit of 1.0 GiB.'),
     );
   });
 
