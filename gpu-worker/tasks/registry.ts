@@ -62,11 +62,37 @@ export function readTaskOptions(
   return { ocr: readOcrSettings(env) };
 }
 
-/** The job tasks among the worker's tasks, by name (the main thread runs them). */
+/**
+ * Every task of the worker as the job task the runner runs (by name): job tasks as they are,
+ * model tasks through modelJobTask.
+ */
 export async function loadJobTasks(
   modules: string[],
-  builtIns?: readonly string[],
+  builtIns: readonly string[] | undefined,
+  maxInputBytes: number,
 ): Promise<Map<string, JobTaskDefinition>> {
   const all = await loadTaskDefinitions(modules, builtIns);
-  return new Map([...all].filter((entry): entry is [string, JobTaskDefinition] => isJobTask(entry[1])));
+  return new Map(
+    [...all].map(([name, task]) => [name, isJobTask(task) ? task : modelJobTask(task, maxInputBytes)]),
+  );
+}
+
+/**
+ * A model task's job: the whole input through one `ctx.infer`, its result the job's result.
+ * `maxInputBytes` is the worker's FERRY_MAX_INPUT_BYTES, which the threads enforce too.
+ */
+export function modelJobTask(
+  task: Pick<TaskDefinition, 'name' | 'timeoutSec'>,
+  maxInputBytes: number,
+): JobTaskDefinition {
+  return {
+    name: task.name,
+    maxInputBytes,
+    ...(task.timeoutSec !== undefined ? { timeoutSec: task.timeoutSec } : {}),
+    shortJobs: true,
+    async run(input, ctx) {
+      ctx.progress('inferring', 0, 1);
+      return { result: await ctx.infer(task.name, await input.bytes()) };
+    },
+  };
 }

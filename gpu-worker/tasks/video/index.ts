@@ -86,7 +86,8 @@ async function runVideoOcr(
   if (input.size === 0) throw new InvalidInputError('The file is empty (0 bytes).');
   const binaries = resolveBinaries(options);
   ctx.progress('decoding', 0, 1);
-  const info = await probeVideo(binaries.ffprobe, input.path, options.maxDurationSec);
+  const file = await input.path();
+  const info = await probeVideo(binaries.ffprobe, file, options.maxDurationSec);
   const fps = options.sampleFps;
   const frames = Math.max(1, Math.ceil(info.duration * fps - 1e-6));
   const size = outputSize(info.width, info.height, options.maxSide);
@@ -122,7 +123,7 @@ async function runVideoOcr(
     try {
       const source = {
         ffmpeg: binaries.ffmpeg,
-        file: input.path,
+        file,
         fps,
         ...size,
         startSec: start / fps,
@@ -191,7 +192,6 @@ async function runVideoOcr(
       `The video is corrupt or truncated: its frames stop at ${reached.toFixed(1)} s of ${info.duration.toFixed(1)} s.`,
     );
   }
-  ctx.progress('writing', 0, 1);
   const segments = timeline.finish(info.duration);
   const result: VideoOcrResult = {
     video: {
