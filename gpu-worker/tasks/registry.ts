@@ -1,25 +1,32 @@
 /**
  * @module gpu-worker/tasks/registry
  * The tasks a worker can run: the built-in ones, plus modules named in FERRY_TASK_MODULES
- * (paths or package names) whose default export is a TaskDefinition.
+ * (paths or package names) whose default export is a TaskDefinition or JobTaskDefinition. Each
+ * task module exports its description (core/tasks.ts TaskDescription) as `description`: a built-in
+ * one must, a module of FERRY_TASK_MODULES should; one given is checked against the schema and the
+ * task's name at start, so a worker never runs a task under a name its description does not carry.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TASK_NAME } from '../../core/config.ts';
-import ocr from './ocr/index.ts';
+import { TaskDescriptionSchema } from '../../core/tasks.ts';
+import * as ocr from './ocr/index.ts';
 import { readOcrSettings } from './ocr/options.ts';
 import { isJobTask, type JobTaskDefinition, type TaskDefinition } from './task.ts';
-import videoOcr from './video/index.ts';
+import * as videoOcr from './video/index.ts';
 
 /** A model task (runs in the inference threads) or a job task (drives them from the main thread). */
 export type AnyTaskDefinition = TaskDefinition | JobTaskDefinition;
 
+/** What a task module exports. */
+interface TaskModule {
+  default?: AnyTaskDefinition;
+  description?: unknown;
+}
+
 /** Statically imported so a bundled worker carries them. */
-export const BUILT_IN_TASKS: readonly AnyTaskDefinition[] = [
-  ocr as TaskDefinition,
-  videoOcr as JobTaskDefinition,
-];
+const BUILT_IN_TASK_MODULES: readonly Required<TaskModule>[] = [ocr, videoOcr];
 
 /** `builtIns` names the built-in tasks to load (undefined = all of them). */
 export async function loadTaskDefinitions(
@@ -27,9 +34,9 @@ export async function loadTaskDefinitions(
   builtIns?: readonly string[],
 ): Promise<Map<string, AnyTaskDefinition>> {
   const tasks = new Map<string, AnyTaskDefinition>();
-  const add = (task: AnyTaskDefinition, from: string) => {
+  const add = ({ default: task, description }: TaskModule, from: string) => {
     const runnable = task && (isJobTask(task) || typeof task.load === 'function');
-    if (!runnable || typeof task.name !== 'string') {
+    if (!task || !runnable || typeof task.name !== 'string') {
       throw new Error(
         `${from} does not default-export a TaskDefinition ({ name, load }) or JobTaskDefinition ({ name, run })`,
       );
@@ -37,19 +44,29 @@ export async function loadTaskDefinitions(
     if (!TASK_NAME.test(task.name))
       throw new Error(`${from}: task name "${task.name}" must match ${TASK_NAME}`);
     if (tasks.has(task.name)) throw new Error(`${from}: task "${task.name}" is already registered`);
+    if (description !== undefined) checkDescription(description, task.name, from);
     tasks.set(task.name, task);
   };
-  for (const task of BUILT_IN_TASKS) {
-    if (!builtIns || builtIns.includes(task.name)) add(task, 'built-in');
+  for (const module of BUILT_IN_TASK_MODULES) {
+    if (!builtIns || builtIns.includes(module.default.name)) add(module, 'built-in');
   }
   for (const specifier of modules) {
     // A file that exists (relative to the working directory) wins over a package of that name.
     const file = path.resolve(specifier);
     const url = existsSync(file) ? pathToFileURL(file).href : specifier;
-    const mod = (await import(url)) as { default?: AnyTaskDefinition };
-    add(mod.default as AnyTaskDefinition, specifier);
+    add((await import(url)) as TaskModule, specifier);
   }
   return tasks;
+}
+
+function checkDescription(description: unknown, name: string, from: string): void {
+  const parsed = TaskDescriptionSchema.safeParse(description);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${from}: its description's ${issue?.path.join('.') || 'value'} ${issue?.message}`);
+  }
+  if (parsed.data.name !== name)
+    throw new Error(`${from}: its description names "${parsed.data.name}", its task "${name}"`);
 }
 
 /**

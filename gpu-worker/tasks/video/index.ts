@@ -8,7 +8,9 @@
  *
  * Resumable: every checkpoint holds the next frame to read, the timeline so far and the last kept
  * thumbnail, so a worker taking the job over after a crash seeks there and carries on.
+ * Exports its implementation (default) and its description (core/tasks.ts VIDEO_OCR_TASK).
  */
+import { OCR_TASK, VIDEO_OCR_TASK } from '../../../core/tasks.ts';
 
 import type { OcrResult } from '../ocr/index.ts';
 import {
@@ -27,7 +29,7 @@ import { type Segment, Timeline, type TimelineState } from './timeline.ts';
 import { toWebVtt } from './webvtt.ts';
 
 /** The model task that reads each kept frame. */
-const FRAME_TASK = 'ocr';
+const FRAME_TASK = OCR_TASK.name;
 
 /** Frame counts; across attempts, up to the last checkpoint. */
 export interface FrameCounts {
@@ -68,7 +70,7 @@ export function createVideoOcrTask(
   options: VideoOptions = readVideoOptions(),
 ): JobTaskDefinition<VideoCheckpoint> {
   return {
-    name: 'video-ocr',
+    name: VIDEO_OCR_TASK.name,
     maxInputBytes: options.maxBytes,
     // A video job runs for as long as its video allows: 3 s of work per second of the longest
     // video accepted (far slower than 2 CPU cores read slides), capped by the worker's maximum.
@@ -221,3 +223,4 @@ export function outputSize(
 }
 
 export default createVideoOcrTask();
+export { VIDEO_OCR_TASK as description };
