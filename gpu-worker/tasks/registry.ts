@@ -12,7 +12,6 @@ import { pathToFileURL } from 'node:url';
 import { TASK_NAME } from '../../core/config.ts';
 import { TaskDescriptionSchema } from '../../core/tasks.ts';
 import * as ocr from './ocr/index.ts';
-import { readOcrSettings } from './ocr/options.ts';
 import { isJobTask, type JobTaskDefinition, type TaskDefinition } from './task.ts';
 import * as videoOcr from './video/index.ts';
 
@@ -25,8 +24,17 @@ interface TaskModule {
   description?: unknown;
 }
 
-/** Statically imported so a bundled worker carries them. */
-const BUILT_IN_TASK_MODULES: readonly Required<TaskModule>[] = [ocr, videoOcr];
+/**
+ * A built-in task's folder: its implementation, its description and, for a task with settings
+ * of its own, `readOptions`, which reads them from the environment on the main thread at start.
+ */
+interface BuiltInTaskModule extends Required<TaskModule> {
+  default: AnyTaskDefinition;
+  readOptions?(env: Record<string, string | undefined>): unknown;
+}
+
+/** Statically imported so a bundled worker carries them. Adding a built-in task adds its folder here. */
+const BUILT_IN_TASK_MODULES: readonly BuiltInTaskModule[] = [ocr, videoOcr];
 
 /** `builtIns` names the built-in tasks to load (undefined = all of them). */
 export async function loadTaskDefinitions(
@@ -76,7 +84,11 @@ function checkDescription(description: unknown, name: string, from: string): voi
 export function readTaskOptions(
   env: Record<string, string | undefined> = process.env,
 ): Record<string, unknown> {
-  return { ocr: readOcrSettings(env) };
+  return Object.fromEntries(
+    BUILT_IN_TASK_MODULES.flatMap((module) =>
+      module.readOptions ? [[module.default.name, module.readOptions(env)]] : [],
+    ),
+  );
 }
 
 /**

@@ -171,4 +171,6 @@ function toLine(items: RecognisedBox[]): OcrLine {
 }
 
 export default createOcrTask();
+/** Its FERRY_OCR_* settings, read by the worker at start and handed to every thread (runtime.taskOptions.ocr). */
+export { readOcrSettings as readOptions } from './options.ts';
 export { OCR_TASK as description };
