@@ -295,20 +295,25 @@ export class JobRunner {
           result: output.result,
         }),
       },
-      ...(output.files ?? []).map((f) => ({
-        key: resultFileKey(job.jobId, f.suffix),
-        contentType: f.contentType,
-        body: f.body,
+      ...(output.files ?? []).map((file) => ({
+        key: resultFileKey(job.jobId, file.suffix),
+        contentType: file.contentType,
+        body: file.body,
       })),
     ];
     await Promise.all(
-      files.map((f) =>
+      files.map((file) =>
         this.#deps.s3.send(
-          new PutObjectCommand({ Bucket: job.bucket, Key: f.key, Body: f.body, ContentType: f.contentType }),
+          new PutObjectCommand({
+            Bucket: job.bucket,
+            Key: file.key,
+            Body: file.body,
+            ContentType: file.contentType,
+          }),
         ),
       ),
     );
-    return files.map((f) => f.key);
+    return files.map((file) => file.key);
   }
 
   /** The success ending: SUCCEEDED (conditional on still holding the job), webhook, delete. */
@@ -487,7 +492,7 @@ function leaseEndsInMs(job: Job): number | undefined {
 }
 
 /** Whole seconds until the job's lease ends (at least 1, at most SQS's 12 h), plus 1 for clock skew. */
-export function leaseRemainingSec(job: Job, nowMs: number): number {
+function leaseRemainingSec(job: Job, nowMs: number): number {
   return Math.min(43_200, Math.max(1, Math.ceil(((job.leaseExpiresAt ?? 0) - nowMs) / 1000) + 1));
 }
 
