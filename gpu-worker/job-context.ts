@@ -19,9 +19,11 @@ import type { JobContext } from './tasks/task.ts';
 
 export interface JobContextOptions {
   job: Job;
-  /** Aborts on cancel, takeover, deadline or shutdown; model calls stop with it. */
+  /** Aborts on cancel, takeover, deadline or shutdown; `ctx.infer` rejects at once. */
   signal: AbortSignal;
   pool: Pick<InferencePool, 'run'>;
+  /** A call already in a thread is stopped with it too (tasks/task.ts `oneModelCall`). */
+  stopCallsWithJob: boolean;
   executionProvider: string;
   inferenceThreads: number;
   progress: ProgressReporter;
@@ -58,7 +60,8 @@ export function createJobContext(options: JobContextOptions): TimedJobContext {
       if (inFlight++ === 0) inFlightSince = performance.now();
       try {
         // Raced with the signal, so a stopped job need not wait for a thread to notice.
-        const out = await untilAborted(options.pool.run(task, input, signal), signal);
+        const call = options.pool.run(task, input, options.stopCallsWithJob ? signal : undefined);
+        const out = await untilAborted(call, signal);
         threadPreprocessMs += out.timings.preprocess;
         threadInferenceMs += out.timings.inference;
         return out.result;

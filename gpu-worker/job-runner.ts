@@ -155,7 +155,7 @@ export class JobRunner {
       workerId: config.workerId,
       log,
       resumeFrom: job.progress,
-      ...(task?.shortJobs ? {} : { quietMs: 0 }),
+      ...(task?.oneModelCall ? {} : { quietMs: 0 }),
     });
     const stopWatching = async () => {
       heartbeat.stop();
@@ -249,6 +249,7 @@ export class JobRunner {
         job,
         signal: stopped,
         pool,
+        stopCallsWithJob: task.oneModelCall === true,
         executionProvider,
         inferenceThreads: config.inferenceThreads,
         progress,

@@ -118,7 +118,7 @@ export function modelJobTask(
     name: task.name,
     maxInputBytes,
     ...(task.timeoutSec !== undefined ? { timeoutSec: task.timeoutSec } : {}),
-    shortJobs: true,
+    oneModelCall: true,
     async run(input, ctx) {
       ctx.progress('inferring', 0, 1);
       return { result: await ctx.infer(task.name, await input.bytes()) };

@@ -140,7 +140,7 @@ export interface JobContext<State = unknown> {
   inferenceThreads: number;
   /**
    * Runs one input through a model task in the pool; resolves with its postprocessed result.
-   * Rejects once `signal` aborts (a call still running is stopped with its thread).
+   * Rejects once `signal` aborts.
    */
   infer(task: string, input: ModelInput): Promise<unknown>;
   /** Reports progress; the runner writes it to the record at most every 2 s and on stage change. */
@@ -185,11 +185,15 @@ export interface JobTaskDefinition<State = unknown> {
   timeoutSec?: number;
   resumable?: boolean;
   /**
-   * Its jobs end within seconds (one model call): progress is held back for the reporter's first
-   * interval, so a job that ends sooner costs no progress write (its final write says 100%).
-   * Otherwise every stage change is written from the start, for watchers of a long job.
+   * Its job is one model call (a model task's, tasks/registry.ts modelJobTask), so it ends within
+   * seconds: progress is held back for the reporter's first interval (a job that ends sooner
+   * costs no progress write; its final write says 100%), and a job that stops (deadline, cancel)
+   * stops its call by ending the thread, since nothing else ends a blocked `session.run()`.
+   * Otherwise every stage change is written from the start, for watchers of a long job, and a
+   * stopped job's calls already in a thread run out there (each is short; ending a thread costs
+   * its models' reload).
    */
-  shortJobs?: boolean;
+  oneModelCall?: boolean;
   run(input: JobInput, ctx: JobContext<State>): Promise<JobTaskOutput>;
 }
 

@@ -39,6 +39,7 @@ it('counts inference as wall time while any frame is in flight, never more than 
     job: { jobId: 'j1', status: JobStatus.Running, bucket: 'b', key: 'uploads/v.mp4', attempts: 1 } as Job,
     signal: new AbortController().signal,
     pool,
+    stopCallsWithJob: false,
     executionProvider: 'cpu',
     inferenceThreads: 4,
     progress: { report() {}, stop: async () => {} },

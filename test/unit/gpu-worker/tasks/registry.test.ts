@@ -52,7 +52,7 @@ describe('modelJobTask', () => {
     const infer = vi.fn(async () => ({ text: 'hello' }));
     const progress = vi.fn();
     const task = modelJobTask({ name: 'ocr', timeoutSec: 30 }, 1024);
-    expect(task).toMatchObject({ name: 'ocr', maxInputBytes: 1024, timeoutSec: 30, shortJobs: true });
+    expect(task).toMatchObject({ name: 'ocr', maxInputBytes: 1024, timeoutSec: 30, oneModelCall: true });
     const bytes = new Uint8Array([1, 2, 3]);
     const output = await task.run(
       { size: 3, key: 'uploads/a.png', bytes: async () => bytes, path: async () => '' },
@@ -65,7 +65,7 @@ describe('modelJobTask', () => {
 
   it('gives the runner every task as a job task: the video task as it is, the OCR task wrapped', async () => {
     const tasks = await loadJobTasks([], undefined, 2048);
-    expect(tasks.get('ocr')).toMatchObject({ maxInputBytes: 2048, shortJobs: true });
+    expect(tasks.get('ocr')).toMatchObject({ maxInputBytes: 2048, oneModelCall: true });
     expect(tasks.get('video-ocr')).toMatchObject({ resumable: true });
   });
 });
