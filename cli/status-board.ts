@@ -59,10 +59,3 @@ export function progressBar(done: number, total: number, width = 20): string {
   const filled = Math.round(fraction * width);
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}%`;
 }
-
-/** `1.5 MB`, `820 kB`, `12 B` (SI units, as most tools show transfer sizes). */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  if (bytes < 1_000_000) return `${(bytes / 1000).toFixed(bytes < 10_000 ? 1 : 0)} kB`;
-  return `${(bytes / 1_000_000).toFixed(1)} MB`;
-}

@@ -5,6 +5,7 @@
  * --wait follows every job until it is final, then prints each result's text (or error).
  */
 import path from 'node:path';
+import { formatBytes } from '../core/format-bytes.ts';
 import { isFinal, JobStatus } from '../core/job.ts';
 import { MEDIA_TYPES, mediaTypeForFileName } from '../core/media-types.ts';
 import { MultipartUploadError, type SendPart, uploadMultipart } from '../core/multipart-upload.ts';
@@ -14,7 +15,7 @@ import { ApiRequestError, CliConfigError, ExitCode, exitCodeFor, UsageError } fr
 import { resultText } from './format.ts';
 import type { CliIo } from './io.ts';
 import { EtaEstimator, progressLine } from './progress-bar.ts';
-import { formatBytes, progressBar, StatusBoard } from './status-board.ts';
+import { progressBar, StatusBoard } from './status-board.ts';
 
 /** What happened to one file; printed as JSON with --json. */
 export interface SubmitOutcome {

@@ -6,7 +6,8 @@
  * absent because the worker's decoder, sharp, cannot read it).
  */
 
-export type MediaKind = 'image' | 'video';
+export const MEDIA_KINDS = ['image', 'video'] as const;
+export type MediaKind = (typeof MEDIA_KINDS)[number];
 
 export interface MediaType {
   /** Lowercase `type/subtype`, as sent in Content-Type. */
@@ -68,16 +69,17 @@ export const MEDIA_TYPES: readonly MediaType[] = [
   },
 ];
 
-/** The task a job runs when its client names none, by the kind of media it carries. */
-export const DEFAULT_TASK_BY_KIND: Readonly<Record<MediaKind, string>> = {
+/**
+ * @deprecated core/tasks.ts `defaultTaskFor` chooses from the task descriptions. This copy stays
+ * only while ingest imports it (functions/ingest/ingest-object.ts, moving to core/ingest/); it
+ * goes with that import.
+ */
+const DEFAULT_TASK_BY_KIND: Readonly<Record<MediaKind, string>> = {
   image: 'ocr',
   video: 'video-ocr',
 };
 
-/**
- * The task for an input whose client named none: by its content type, else its key's extension,
- * else the image task (a file of unknown type then fails with a reason instead of vanishing).
- */
+/** @deprecated Use core/tasks.ts `defaultTaskFor` (see DEFAULT_TASK_BY_KIND). */
 export function defaultTaskFor(input: {
   contentType?: string | undefined;
   key?: string | undefined;

@@ -38,7 +38,10 @@ const WorkerEnvSchema = z.object({
    * @default 2 x threads x FERRY_MAX_BATCH_SIZE + 2
    */
   FERRY_MAX_IN_FLIGHT: envInt(1, 1000, 'jobs').optional(),
-  /** Largest input accepted, in bytes. @default 20 MiB */
+  /**
+   * Largest input of a model task (an image), in bytes; a larger input (a video, for its job task)
+   * is streamed to a temporary file instead of memory. @default 20 MiB
+   */
   FERRY_MAX_INPUT_BYTES: envInt(1, Number.MAX_SAFE_INTEGER, 'bytes').default(20 * MiB),
   /** Largest decoded image accepted, in pixels (decompression-bomb guard). @default 40 megapixels */
   FERRY_MAX_INPUT_PIXELS: envInt(1, Number.MAX_SAFE_INTEGER, 'pixels').default(40_000_000),

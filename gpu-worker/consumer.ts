@@ -56,7 +56,7 @@ export interface ConsumerEvents {
 }
 
 export class Consumer extends EventEmitter<ConsumerEvents> {
-  readonly #o: ConsumerOptions;
+  readonly #options: ConsumerOptions;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #stopPolling = new AbortController();
   readonly #release = new AbortController();
@@ -65,7 +65,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   constructor(options: ConsumerOptions) {
     super();
-    this.#o = options;
+    this.#options = options;
   }
 
   get inFlight(): number {
@@ -86,9 +86,13 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.#slotFreed?.();
     await this.#loop;
     const all = Promise.allSettled([...this.#inFlight]);
-    const grace = new Promise<'timeout'>((r) => setTimeout(r, this.#o.shutdownGraceMs, 'timeout').unref());
+    const grace = new Promise<'timeout'>((resolve) =>
+      setTimeout(resolve, this.#options.shutdownGraceMs, 'timeout').unref(),
+    );
     if ((await Promise.race([all, grace])) === 'timeout') {
-      this.#o.log.warn('grace period over; releasing in-flight jobs', { inFlight: this.#inFlight.size });
+      this.#options.log.warn('grace period over; releasing in-flight jobs', {
+        inFlight: this.#inFlight.size,
+      });
       this.#release.abort();
       await all;
     }
@@ -97,23 +101,23 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   async #poll(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
-      const capacity = this.#o.maxInFlight - this.#inFlight.size;
+      const capacity = this.#options.maxInFlight - this.#inFlight.size;
       if (capacity <= 0) {
-        await new Promise<void>((r) => {
-          this.#slotFreed = r;
+        await new Promise<void>((resolve) => {
+          this.#slotFreed = resolve;
         });
         continue;
       }
       let messages: Message[];
       try {
-        await this.#o.beforeReceive?.();
+        await this.#options.beforeReceive?.();
         if (this.stopping) break;
         messages = await this.#receive(Math.min(10, capacity));
         failures = 0;
       } catch (error) {
         if (this.stopping) break;
-        const delayMs = backoffDelayMs(failures++, 200, this.#o.maxReceiveBackoffMs ?? 5000);
-        this.#o.log.error('receive failed; backing off', { err: error, failures, delayMs });
+        const delayMs = backoffDelayMs(failures++, 200, this.#options.maxReceiveBackoffMs ?? 5000);
+        this.#options.log.error('receive failed; backing off', { err: error, failures, delayMs });
         await sleep(delayMs, this.#stopPolling.signal);
         continue;
       }
@@ -123,22 +127,22 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       }
       this.emit('polled', messages.length);
       try {
-        await this.#o.afterReceive?.(messages.length, this.#inFlight.size);
+        await this.#options.afterReceive?.(messages.length, this.#inFlight.size);
       } catch (error) {
-        this.#o.log.warn('afterReceive hook failed', { err: error });
+        this.#options.log.warn('afterReceive hook failed', { err: error });
       }
       for (const message of messages) this.#track(message);
     }
   }
 
   #receive(max: number): Promise<Message[]> {
-    return this.#o.sqs
+    return this.#options.sqs
       .send(
         new ReceiveMessageCommand({
-          QueueUrl: this.#o.queueUrl,
+          QueueUrl: this.#options.queueUrl,
           MaxNumberOfMessages: max,
-          WaitTimeSeconds: this.#o.receiveWaitSec,
-          VisibilityTimeout: this.#o.visibilityTimeoutSec,
+          WaitTimeSeconds: this.#options.receiveWaitSec,
+          VisibilityTimeout: this.#options.visibilityTimeoutSec,
           MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
         }),
       )
@@ -150,27 +154,27 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     try {
       await withRetry(
         () =>
-          this.#o.sqs.send(
+          this.#options.sqs.send(
             new ChangeMessageVisibilityBatchCommand({
-              QueueUrl: this.#o.queueUrl,
-              Entries: messages.map((m, i) => ({
+              QueueUrl: this.#options.queueUrl,
+              Entries: messages.map((message, i) => ({
                 Id: String(i),
-                ReceiptHandle: m.ReceiptHandle,
+                ReceiptHandle: message.ReceiptHandle,
                 VisibilityTimeout: 0,
               })),
             }),
           ),
-        { maxElapsedMs: this.#o.shutdownGraceMs },
+        { maxElapsedMs: this.#options.shutdownGraceMs },
       );
     } catch (error) {
       // They come back after their visibility timeout instead.
-      this.#o.log.warn('could not release messages received while stopping', { err: error });
+      this.#options.log.warn('could not release messages received while stopping', { err: error });
     }
   }
 
   #track(message: Message): void {
     let outcome: RunOutcome | undefined;
-    const work: Promise<void> = this.#o.runner
+    const work: Promise<void> = this.#options.runner
       .run(message, this.#release.signal)
       .then(
         (result) => {
@@ -179,7 +183,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         (error: unknown) => {
           // Only infrastructure errors that outlived the runner's retries reach here: the
           // message stays in the queue and comes back after its visibility timeout.
-          this.#o.log.error('message processing failed', { err: error, messageId: message.MessageId });
+          this.#options.log.error('message processing failed', { err: error, messageId: message.MessageId });
         },
       )
       .finally(() => {

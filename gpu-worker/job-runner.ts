@@ -1,15 +1,23 @@
 /**
  * @module gpu-worker/job-runner
- * Runs one queue message to its end. The order of writes is the delivery contract:
- * claim (QUEUED -> RUNNING, conditional) -> download -> infer -> write results/<jobId>.json ->
- * mark SUCCEEDED (conditional on still holding the job) -> delete the message. A crash at any
- * point leaves the message in the queue and the job RUNNING with a lease that lapses, so another
- * worker takes it over. A duplicate message finds the job final (deleted unrun) or RUNNING under
- * a live lease (hidden until the lease ends, then looked at again: never deleted while the job
- * may still need it). Every AWS call is retried with capped, jittered backoff (retry.ts).
+ * Runs one queue message to its end: every job, whatever its task, through one lifecycle. The
+ * order of writes is the delivery contract:
+ * claim (QUEUED -> RUNNING, conditional) -> download (input-file.ts, IfMatch on the ingested
+ * ETag) -> the task's `run` (tasks/task.ts; a model task's is one `ctx.infer`) -> write
+ * results/<jobId>.json and the task's other files -> mark SUCCEEDED (conditional on still holding
+ * the job) -> queue the webhook -> delete the message. A crash at any point leaves the message in
+ * the queue and the job RUNNING with a lease that lapses, so another worker takes it over (a
+ * resumable task from its last checkpoint). A duplicate message finds the job final (deleted
+ * unrun) or RUNNING under a live lease (hidden until the lease ends, then looked at again: never
+ * deleted while the job may still need it). Every AWS call is retried with capped, jittered
+ * backoff (retry.ts).
+ *
+ * The runner owns the `downloading` and `writing` progress stages; the task owns those between.
+ * A job ends in one of two places: #endSucceeded, or #endFailed (bad input, past its deadline or
+ * the queue TTL, or out of deliveries).
  */
 import { performance } from 'node:perf_hooks';
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import {
   InvalidInputError,
@@ -19,20 +27,22 @@ import {
 } from '../core/errors.ts';
 import { isFinal, type Job, JobErrorCode, JobStatus, type JobTimings } from '../core/job.ts';
 import type { JobStore } from '../core/job-store.ts';
-import { resultKey } from '../core/keys.ts';
+import { resultFileKey, resultKey } from '../core/keys.ts';
 import { progressAt } from '../core/progress.ts';
 import { type JobMessage, parseJobMessage } from '../core/queue-message.ts';
 import { enqueueWebhook } from '../core/webhooks.ts';
+import { type CheckpointStore, checkpointStore } from './checkpoints.ts';
 import type { WorkerConfig } from './config.ts';
 import { deadlineSecFor, queueExpired, startDeadline } from './deadline.ts';
 import { startHeartbeat } from './heartbeat.ts';
-import type { InferencePool, InferenceResult } from './inference/pool.ts';
-import { runJobTask } from './job-task-runner.ts';
+import type { InferencePool } from './inference/pool.ts';
+import { downloadInput } from './input-file.ts';
+import { createJobContext, roundMs } from './job-context.ts';
 import type { Logger } from './logger.ts';
 import { createMessageDeleter, type MessageDeleter } from './message-deleter.ts';
 import { createProgressReporter, type ProgressReporter } from './progress-reporter.ts';
 import { sleep, withRetry } from './retry.ts';
-import type { JobTaskDefinition } from './tasks/task.ts';
+import type { JobTaskDefinition, JobTaskOutput } from './tasks/task.ts';
 
 /** The job-store operations the runner uses (a narrow view, so unit tests can fake it). */
 export type RunnerJobStore = Pick<
@@ -44,9 +54,9 @@ export interface RunnerDeps {
   s3: S3Client;
   sqs: SQSClient;
   jobs: RunnerJobStore;
-  pool: Pick<InferencePool, 'run'> & Partial<Pick<InferencePool, 'timeoutSecOf' | 'executionProvider'>>;
-  /** Tasks that drive the pool themselves (a video), by name; the rest go to the pool as one call. */
-  jobTasks?: ReadonlyMap<string, JobTaskDefinition>;
+  pool: Pick<InferencePool, 'run'> & Partial<Pick<InferencePool, 'executionProvider'>>;
+  /** Every task this worker runs, by name (tasks/registry.ts loadJobTasks). */
+  tasks: ReadonlyMap<string, JobTaskDefinition>;
   queueUrl: string;
   webhookQueueUrl?: string;
   config: WorkerConfig;
@@ -55,18 +65,34 @@ export interface RunnerDeps {
 
 /** How a message ended, for metrics and the consumer's events. */
 export type RunOutcome =
-  | { outcome: 'succeeded'; job: Job; inference: InferenceResult; decoder?: string }
+  | { outcome: 'succeeded'; job: Job; decoder?: string }
   | { outcome: 'failed'; job: Job }
   | { outcome: 'retry'; jobId: string; error: unknown; delaySec: number }
   | { outcome: 'skipped'; jobId?: string; reason: string }
   | { outcome: 'released'; jobId: string };
 
+/** What a task's run left behind, for the success ending. */
+interface WrittenResults {
+  resultKeys: string[];
+  executionProvider: string;
+  decoder?: string;
+}
+
+/** One job's run: what the lifecycle's steps share. */
+interface JobRun {
+  job: Job;
+  receiptHandle: string;
+  claimedAt: number;
+  timings: JobTimings;
+  log: Logger;
+}
+
 export class JobRunner {
-  readonly #d: RunnerDeps;
+  readonly #deps: RunnerDeps;
   readonly #deleter: MessageDeleter;
 
   constructor(deps: RunnerDeps) {
-    this.#d = deps;
+    this.#deps = deps;
     this.#deleter = createMessageDeleter(deps.sqs, deps.queueUrl);
   }
 
@@ -75,18 +101,18 @@ export class JobRunner {
    * visibility are given up so another worker takes the job at once.
    */
   async run(message: Message, release: AbortSignal): Promise<RunOutcome> {
-    const d = this.#d;
+    const { config, log: workerLog } = this.#deps;
     const receiptHandle = message.ReceiptHandle ?? '';
     const parsed = parseJobMessage(message.Body);
     if (!parsed) {
-      d.log.error('not a job message; deleting', {
+      workerLog.error('not a job message; deleting', {
         messageId: message.MessageId,
         body: message.Body?.slice(0, 200),
       });
-      await this.#delete(receiptHandle, d.log);
+      await this.#delete(receiptHandle, workerLog);
       return { outcome: 'skipped', reason: 'malformed message' };
     }
-    const log = d.log.child({ jobId: parsed.jobId, key: parsed.key, messageId: message.MessageId });
+    const log = workerLog.child({ jobId: parsed.jobId, key: parsed.key, messageId: message.MessageId });
     const claimedAt = Date.now();
 
     let job: Job;
@@ -96,106 +122,62 @@ export class JobRunner {
       return this.#notClaimed(error, parsed, receiptHandle, log);
     }
     log.info('job claimed', { attempt: job.attempts });
-    if (queueExpired(job, claimedAt, d.config.queueTtlSec)) {
-      const failed = await this.#fail(
-        job,
-        `The job waited in the queue for over ${d.config.queueTtlSec} s without running, so it was given up; upload it again to retry.`,
-        JobErrorCode.Expired,
-        { queue: queueWait(job, claimedAt) },
-        log,
+    const run: JobRun = { job, receiptHandle, claimedAt, timings: { queue: queueWait(job, claimedAt) }, log };
+    if (queueExpired(job, claimedAt, config.queueTtlSec)) {
+      log.warn('job expired in the queue');
+      return this.#endFailed(
+        run,
+        new JobRejectedError(
+          JobErrorCode.Expired,
+          `The job waited in the queue for over ${config.queueTtlSec} s without running, so it was given up; upload it again to retry.`,
+        ),
       );
-      await this.#finish(failed, receiptHandle, log);
-      log.warn('job failed: expired in the queue');
-      return { outcome: 'failed', job: failed };
     }
-    const deadlineSec = deadlineSecFor(job, d.pool.timeoutSecOf?.(job.task), d.config);
+    const task = this.#deps.tasks.get(job.task);
+    const deadlineSec = deadlineSecFor(job, task?.timeoutSec, config);
     const deadline = startDeadline(deadlineSec);
-
     const heartbeat = startHeartbeat(
       {
-        sqs: d.sqs,
-        jobs: d.jobs,
-        queueUrl: d.queueUrl,
-        workerId: d.config.workerId,
-        periodMs: d.config.heartbeatMs,
-        visibilityTimeoutSec: d.config.visibilityTimeoutSec,
+        sqs: this.#deps.sqs,
+        jobs: this.#deps.jobs,
+        queueUrl: this.#deps.queueUrl,
+        workerId: config.workerId,
+        periodMs: config.heartbeatMs,
+        visibilityTimeoutSec: config.visibilityTimeoutSec,
         onError: (error) => log.warn('heartbeat failed; will retry', { err: error }),
       },
       job.jobId,
       receiptHandle,
     );
-    const timings: JobTimings = { queue: queueWait(job, claimedAt) };
     const progress = createProgressReporter({
-      jobs: d.jobs,
+      jobs: this.#deps.jobs,
       jobId: job.jobId,
-      workerId: d.config.workerId,
+      workerId: config.workerId,
       log,
-      // A job task (a video) writes every stage change from the start: its watchers follow it.
-      // A model task's stages pass in well under a second, so its final write says enough.
-      ...(d.jobTasks?.has(job.task) ? { quietMs: 0 } : {}),
+      resumeFrom: job.progress,
+      ...(task?.oneModelCall ? {} : { quietMs: 0 }),
     });
+    const stopWatching = async () => {
+      heartbeat.stop();
+      deadline.clear();
+      await progress.stop();
+      run.timings.total = Date.now() - claimedAt;
+    };
     try {
+      if (!task) throw this.#unknownTask(job.task);
       const stopped = AbortSignal.any([heartbeat.signal, release, deadline.signal]);
-      const jobTask = d.jobTasks?.get(job.task);
-      if (jobTask) {
-        return await this.#runJobTask(jobTask, job, stopped, {
-          heartbeat,
-          deadline,
-          progress,
-          timings,
-          claimedAt,
-          receiptHandle,
-          log,
-        });
-      }
-      progress.report('downloading', 0, job.size ?? 0);
-      const input = await timed(timings, 'download', () =>
-        this.#aws('download', log, () => this.#download(job), stopped),
-      );
-      throwIfAborted(stopped);
-      progress.report('inferring', 0, 1);
-      // Raced with the stop signal, so a shutdown past its grace period need not wait for the thread.
-      const inference = await untilAborted(d.pool.run(job.task, input, stopped), stopped);
-      timings.preprocess = round(inference.timings.preprocess);
-      timings.inference = round(inference.timings.inference);
-      throwIfAborted(stopped);
-      progress.report('writing', 0, 1);
-      const key = resultKey(job.jobId);
-      await timed(timings, 'upload', () =>
-        this.#aws('upload', log, () => this.#upload(job, key, inference), stopped),
-      );
-      timings.total = Date.now() - claimedAt;
-      heartbeat.stop();
-      deadline.clear();
-      await progress.stop();
-      const done = await this.#aws('succeed', log, () =>
-        d.jobs.succeed(job.jobId, d.config.workerId, {
-          resultKey: key,
-          resultKeys: [key],
-          timings,
-          executionProvider: inference.executionProvider,
-          progress: progressAt('done', 1, 1),
-        }),
-      );
-      await this.#finish(done, receiptHandle, log);
-      log.info('job succeeded', {
-        timings,
-        executionProvider: inference.executionProvider,
-        batchSize: inference.batchSize,
-      });
-      return { outcome: 'succeeded', job: done, inference };
+      const written = await this.#runTask(task, run, stopped, progress);
+      await stopWatching();
+      return await this.#endSucceeded(run, written);
     } catch (error) {
-      heartbeat.stop();
-      deadline.clear();
-      await progress.stop();
-      timings.total = Date.now() - claimedAt;
+      await stopWatching();
       // Whatever a stage threw once the deadline passed (e.g. a download retry given up), the
       // job ends for its deadline.
       const cause = deadline.signal.aborted && !release.aborted ? deadline.signal.reason : error;
       if (cause !== error || (error instanceof JobRejectedError && error.code === JobErrorCode.TimedOut)) {
         log.warn('job past its deadline; failing it', { deadlineSec });
       }
-      return this.#handleFailure(cause, job, message, timings, release, log);
+      return this.#handleFailure(cause, run, message, release);
     }
   }
 
@@ -206,7 +188,7 @@ export class JobRunner {
    * cost a receive toward the dead-letter queue's count for each such crash.
    */
   async #claim(jobId: string, log: Logger): Promise<Job> {
-    const { config, jobs } = this.#d;
+    const { config, jobs } = this.#deps;
     const claim = () =>
       this.#aws('claim', log, () => jobs.claim(jobId, config.workerId, config.visibilityTimeoutSec * 1000));
     try {
@@ -221,66 +203,165 @@ export class JobRunner {
     }
   }
 
-  /** A job task's run (tasks/task.ts JobTaskDefinition): same claim, heartbeat and ending as above. */
-  async #runJobTask(
-    task: JobTaskDefinition,
-    job: Job,
-    stopped: AbortSignal,
-    run: {
-      heartbeat: { stop(): void };
-      deadline: { clear(): void };
-      progress: ProgressReporter;
-      timings: JobTimings;
-      claimedAt: number;
-      receiptHandle: string;
-      log: Logger;
-    },
-  ): Promise<RunOutcome> {
-    const d = this.#d;
-    const out = await runJobTask(
-      {
-        s3: d.s3,
-        pool: d.pool,
-        inferenceThreads: d.config.inferenceThreads,
-        checkpointSec: d.config.checkpointSec,
-        log: run.log,
-      },
-      task,
-      job,
-      stopped,
-      run.progress,
-      run.timings,
+  #unknownTask(task: string): JobRejectedError {
+    return new JobRejectedError(
+      JobErrorCode.UnknownTask,
+      `Unknown task "${task}". This worker runs: ${[...this.#deps.tasks.keys()].join(', ')}.`,
     );
-    run.timings.total = Date.now() - run.claimedAt;
-    run.heartbeat.stop();
-    run.deadline.clear();
-    await run.progress.stop();
+  }
+
+  /**
+   * Download, the task's run, results written: the `downloading` and `writing` stages are
+   * reported here, the task reports those between. The input and, once the results exist, the
+   * checkpoint are deleted.
+   */
+  async #runTask(
+    task: JobTaskDefinition,
+    { job, timings, log }: JobRun,
+    stopped: AbortSignal,
+    progress: ProgressReporter,
+  ): Promise<WrittenResults> {
+    const { s3, pool, config } = this.#deps;
+    progress.report('downloading', 0, job.size ?? 0);
+    const input = await timed(timings, 'download', () =>
+      this.#aws(
+        'download',
+        log,
+        () =>
+          downloadInput(s3, job, {
+            maxBytes: task.maxInputBytes,
+            // What a model task may take whole stays in memory; only a larger input goes to disk.
+            inMemoryMaxBytes: config.maxInputBytes,
+            signal: stopped,
+            onBytes: (done, total) => progress.report('downloading', done, total),
+          }),
+        stopped,
+      ),
+    );
+    try {
+      stopped.throwIfAborted();
+      const checkpoints = task.resumable
+        ? checkpointStore(s3, job.bucket, job.jobId, job.attempts)
+        : undefined;
+      const resumeFrom = job.attempts > 1 ? await checkpoints?.load() : undefined;
+      const executionProvider = pool.executionProvider ?? 'unknown';
+      const context = createJobContext({
+        job,
+        signal: stopped,
+        pool,
+        stopCallsWithJob: task.oneModelCall === true,
+        executionProvider,
+        inferenceThreads: config.inferenceThreads,
+        progress,
+        checkpoints,
+        resumeFrom,
+        checkpointSec: config.checkpointSec,
+        log,
+      });
+      const started = performance.now();
+      const output = await task.run(
+        {
+          key: job.key,
+          size: input.size,
+          ...(input.contentType ? { contentType: input.contentType } : {}),
+          bytes: input.bytes,
+          path: input.path,
+        },
+        context.ctx,
+      );
+      Object.assign(timings, context.timings(performance.now() - started));
+      stopped.throwIfAborted();
+      progress.report('writing', 0, 1);
+      const resultKeys = await timed(timings, 'upload', () =>
+        this.#aws('upload', log, () => this.#writeResults(job, output, executionProvider), stopped),
+      );
+      await removeQuietly(checkpoints, log);
+      return { resultKeys, executionProvider, ...(output.decoder ? { decoder: output.decoder } : {}) };
+    } finally {
+      await input.remove();
+    }
+  }
+
+  /** results/<jobId>.json and the task's further files; resolves with their keys, the JSON first. */
+  async #writeResults(job: Job, output: JobTaskOutput, executionProvider: string): Promise<string[]> {
+    const files = [
+      {
+        key: resultKey(job.jobId),
+        contentType: 'application/json',
+        body: JSON.stringify({
+          jobId: job.jobId,
+          task: job.task,
+          input: { bucket: job.bucket, key: job.key },
+          executionProvider,
+          result: output.result,
+        }),
+      },
+      ...(output.files ?? []).map((file) => ({
+        key: resultFileKey(job.jobId, file.suffix),
+        contentType: file.contentType,
+        body: file.body,
+      })),
+    ];
+    await Promise.all(
+      files.map((file) =>
+        this.#deps.s3.send(
+          new PutObjectCommand({
+            Bucket: job.bucket,
+            Key: file.key,
+            Body: file.body,
+            ContentType: file.contentType,
+          }),
+        ),
+      ),
+    );
+    return files.map((file) => file.key);
+  }
+
+  /** The success ending: SUCCEEDED (conditional on still holding the job), webhook, delete. */
+  async #endSucceeded(run: JobRun, written: WrittenResults): Promise<RunOutcome> {
+    const { jobs, config } = this.#deps;
     const done = await this.#aws('succeed', run.log, () =>
-      d.jobs.succeed(job.jobId, d.config.workerId, {
-        resultKey: out.resultKey,
-        resultKeys: out.resultKeys,
+      jobs.succeed(run.job.jobId, config.workerId, {
+        resultKey: written.resultKeys[0] as string,
+        resultKeys: written.resultKeys,
         timings: run.timings,
-        executionProvider: out.executionProvider,
+        executionProvider: written.executionProvider,
         progress: progressAt('done', 1, 1),
       }),
     );
     await this.#finish(done, run.receiptHandle, run.log);
     run.log.info('job succeeded', {
       timings: run.timings,
-      executionProvider: out.executionProvider,
-      decoder: out.decoder,
+      executionProvider: written.executionProvider,
+      ...(written.decoder ? { decoder: written.decoder } : {}),
     });
-    const inference: InferenceResult = {
-      result: undefined,
-      timings: {
-        preprocess: run.timings.preprocess ?? 0,
-        inference: run.timings.inference ?? 0,
-        waitForThread: 0,
-      },
-      executionProvider: out.executionProvider,
-      batchSize: 1,
-    };
-    return { outcome: 'succeeded', job: done, inference, ...(out.decoder ? { decoder: out.decoder } : {}) };
+    return { outcome: 'succeeded', job: done, ...(written.decoder ? { decoder: written.decoder } : {}) };
+  }
+
+  /**
+   * The failure ending: FAILED with the error's code and message, the webhook queued, and the
+   * message deleted, or, on its last allowed delivery, left to reappear once more so SQS moves it
+   * to the dead-letter queue.
+   */
+  async #endFailed(
+    run: JobRun,
+    error: InvalidInputError | JobRejectedError,
+    message: 'delete' | 'to-dead-letters' = 'delete',
+  ): Promise<RunOutcome> {
+    const { jobs, config } = this.#deps;
+    const failed = await this.#aws('fail', run.log, () =>
+      jobs.fail(
+        run.job.jobId,
+        { error: error.message, errorCode: error.code, timings: run.timings },
+        config.workerId,
+      ),
+    );
+    if (message === 'delete') await this.#finish(failed, run.receiptHandle, run.log);
+    else {
+      await this.notifyWebhook(failed, run.log);
+      await this.#changeVisibility(run.receiptHandle, 0, run.log);
+    }
+    return { outcome: 'failed', job: failed };
   }
 
   async #notClaimed(
@@ -318,14 +399,12 @@ export class JobRunner {
 
   async #handleFailure(
     error: unknown,
-    job: Job,
+    run: JobRun,
     message: Message,
-    timings: JobTimings,
     release: AbortSignal,
-    log: Logger,
   ): Promise<RunOutcome> {
-    const d = this.#d;
-    const receiptHandle = message.ReceiptHandle ?? '';
+    const { job, receiptHandle, log } = run;
+    const { jobs, config } = this.#deps;
     if (error instanceof JobStateConflictError) {
       // Canceled (or taken over) while running: the result, if any, is discarded.
       log.info('job changed under us; stopping', { status: error.current.status });
@@ -338,84 +417,26 @@ export class JobRunner {
       return { outcome: 'released', jobId: job.jobId };
     }
     if (error instanceof InvalidInputError || error instanceof JobRejectedError) {
-      const failed = await this.#fail(job, error.message, error.code, timings, log);
-      await this.#finish(failed, receiptHandle, log);
       log.warn('job failed: bad input', { errorCode: error.code, error: error.message });
-      return { outcome: 'failed', job: failed };
+      return this.#endFailed(run, error);
     }
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
-    if (receiveCount >= d.config.maxReceiveCount) {
-      const reason = `Processing failed ${receiveCount} times; last error: ${(error as Error).message}`;
-      const failed = await this.#fail(job, reason, JobErrorCode.RetriesExhausted, timings, log);
-      await this.notifyWebhook(failed, log);
-      // The message is left to reappear once more, when SQS moves it to the dead-letter queue.
-      await this.#changeVisibility(receiptHandle, 0, log);
+    if (receiveCount >= config.maxReceiveCount) {
       log.error('job failed: retries exhausted; message goes to the DLQ', { err: error, receiveCount });
-      return { outcome: 'failed', job: failed };
+      const reason = `Processing failed ${receiveCount} times; last error: ${(error as Error).message}`;
+      return this.#endFailed(
+        run,
+        new JobRejectedError(JobErrorCode.RetriesExhausted, reason, { cause: error }),
+        'to-dead-letters',
+      );
     }
     const delaySec = backoffSec(receiveCount);
-    await this.#aws('release lease', log, () => d.jobs.releaseLease(job.jobId, d.config.workerId)).catch(
+    await this.#aws('release lease', log, () => jobs.releaseLease(job.jobId, config.workerId)).catch(
       () => {},
     );
     await this.#changeVisibility(receiptHandle, delaySec, log);
     log.warn('transient failure; retrying later', { err: error, receiveCount, delaySec });
     return { outcome: 'retry', jobId: job.jobId, error, delaySec };
-  }
-
-  async #download(job: Job): Promise<Uint8Array> {
-    const { maxInputBytes } = this.#d.config;
-    const out = await this.#d.s3
-      // IfMatch: the object ingest recorded, not whatever replaced it since under the same key.
-      .send(
-        new GetObjectCommand({
-          Bucket: job.bucket,
-          Key: job.key,
-          ...(job.etag ? { IfMatch: `"${job.etag}"` } : {}),
-        }),
-      )
-      .catch((error: unknown) => {
-        if (error instanceof NoSuchKey) {
-          throw new JobRejectedError(
-            JobErrorCode.InputMissing,
-            `The input s3://${job.bucket}/${job.key} no longer exists.`,
-          );
-        }
-        if ((error as { name?: string }).name === 'PreconditionFailed') {
-          throw new JobRejectedError(
-            JobErrorCode.InputChanged,
-            `The input s3://${job.bucket}/${job.key} was replaced after it was uploaded; submit the new file as a new job.`,
-          );
-        }
-        throw error;
-      });
-    if ((out.ContentLength ?? 0) > maxInputBytes) {
-      out.Body?.transformToWebStream().cancel();
-      throw new InvalidInputError(
-        `The file is ${formatBytes(out.ContentLength ?? 0)}, over the limit of ${formatBytes(maxInputBytes)}.`,
-      );
-    }
-    const bytes = await out.Body?.transformToByteArray();
-    if (!bytes) throw new Error(`S3 returned no body for ${job.key}`);
-    return bytes;
-  }
-
-  async #upload(job: Job, key: string, inference: InferenceResult): Promise<void> {
-    const body = JSON.stringify({
-      jobId: job.jobId,
-      task: job.task,
-      input: { bucket: job.bucket, key: job.key },
-      executionProvider: inference.executionProvider,
-      result: inference.result,
-    });
-    await this.#d.s3.send(
-      new PutObjectCommand({ Bucket: job.bucket, Key: key, Body: body, ContentType: 'application/json' }),
-    );
-  }
-
-  #fail(job: Job, error: string, errorCode: JobErrorCode, timings: JobTimings, log: Logger): Promise<Job> {
-    return this.#aws('fail', log, () =>
-      this.#d.jobs.fail(job.jobId, { error, errorCode, timings }, this.#d.config.workerId),
-    );
   }
 
   /** After a final state: the webhook is queued before the message goes, so neither is lost. */
@@ -425,16 +446,16 @@ export class JobRunner {
   }
 
   /** Queues the job's webhook, if it has one and webhooks are wired. */
-  async notifyWebhook(job: Job, log: Logger = this.#d.log): Promise<void> {
-    const queueUrl = this.#d.webhookQueueUrl;
+  async notifyWebhook(job: Job, log: Logger = this.#deps.log): Promise<void> {
+    const queueUrl = this.#deps.webhookQueueUrl;
     if (job.webhookUrl && queueUrl) {
-      await this.#aws('webhook enqueue', log, () => enqueueWebhook({ sqs: this.#d.sqs, queueUrl }, job));
+      await this.#aws('webhook enqueue', log, () => enqueueWebhook({ sqs: this.#deps.sqs, queueUrl }, job));
     }
   }
 
   async #release(jobId: string, receiptHandle: string, log: Logger): Promise<void> {
     await Promise.allSettled([
-      this.#aws('release lease', log, () => this.#d.jobs.releaseLease(jobId, this.#d.config.workerId)),
+      this.#aws('release lease', log, () => this.#deps.jobs.releaseLease(jobId, this.#deps.config.workerId)),
       this.#changeVisibility(receiptHandle, 0, log),
     ]);
   }
@@ -445,9 +466,9 @@ export class JobRunner {
 
   #changeVisibility(receiptHandle: string, seconds: number, log: Logger): Promise<unknown> {
     return this.#aws('change visibility', log, () =>
-      this.#d.sqs.send(
+      this.#deps.sqs.send(
         new ChangeMessageVisibilityCommand({
-          QueueUrl: this.#d.queueUrl,
+          QueueUrl: this.#deps.queueUrl,
           ReceiptHandle: receiptHandle,
           VisibilityTimeout: seconds,
         }),
@@ -458,7 +479,7 @@ export class JobRunner {
   /** One AWS call, retried through an outage (see retry.ts); `signal` gives up early. */
   #aws<T>(what: string, log: Logger, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     return withRetry(fn, {
-      maxElapsedMs: this.#d.config.awsRetryMs,
+      maxElapsedMs: this.#deps.config.awsRetryMs,
       ...(signal ? { signal } : {}),
       onRetry: (error, attempt, delayMs) =>
         log.warn(`${what} failed; retrying`, { err: error, attempt, delayMs }),
@@ -472,7 +493,7 @@ function leaseEndsInMs(job: Job): number | undefined {
 }
 
 /** Whole seconds until the job's lease ends (at least 1, at most SQS's 12 h), plus 1 for clock skew. */
-export function leaseRemainingSec(job: Job, nowMs: number): number {
+function leaseRemainingSec(job: Job, nowMs: number): number {
   return Math.min(43_200, Math.max(1, Math.ceil(((job.leaseExpiresAt ?? 0) - nowMs) / 1000) + 1));
 }
 
@@ -487,29 +508,17 @@ function queueWait(job: Job, claimedAt: number): number {
 }
 
 async function timed<T>(timings: JobTimings, stage: keyof JobTimings, fn: () => Promise<T>): Promise<T> {
-  const t0 = performance.now();
+  const started = performance.now();
   try {
     return await fn();
   } finally {
-    timings[stage] = round(performance.now() - t0);
+    timings[stage] = roundMs(performance.now() - started);
   }
 }
 
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason ?? new Error('aborted'));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
-function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw signal.reason ?? new Error('aborted');
-}
-
-const round = (ms: number) => Math.round(ms * 10) / 10;
-
-function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
+/** The results exist; a checkpoint left behind is only clutter that the lifecycle rules remove. */
+async function removeQuietly(checkpoints: CheckpointStore | undefined, log: Logger): Promise<void> {
+  await checkpoints
+    ?.remove()
+    .catch((error: unknown) => log.warn('could not delete the checkpoint', { err: error }));
 }

@@ -70,12 +70,12 @@ async function main(): Promise<void> {
   pool.on('threadExit', (error) => log.error('inference thread exited; restarting it', { err: error }));
 
   const jobs = new JobStore({ dynamo: aws.dynamo, table: resources.table });
-  const jobTasks = await loadJobTasks(config.taskModules, config.builtInTasks);
+  const tasks = await loadJobTasks(config.taskModules, config.builtInTasks, config.maxInputBytes);
   const runner = new JobRunner({
     ...aws,
     jobs,
     pool,
-    jobTasks,
+    tasks,
     queueUrl: resources.queueUrl,
     ...(resources.webhookQueueUrl ? { webhookQueueUrl: resources.webhookQueueUrl } : {}),
     config,
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
           details: {
             dependencies: dependencies.snapshot(),
             workerId: config.workerId,
-            tasks: [...info.tasks, ...jobTasks.keys()],
+            tasks: [...tasks.keys()],
             executionProvider: info.executionProvider,
             cpuFallback: Boolean(info.fallbackFrom),
             inferenceThreads: config.inferenceThreads,
@@ -176,7 +176,7 @@ async function main(): Promise<void> {
   };
   log.info('worker ready', {
     healthPort: (server.address() as AddressInfo).port,
-    tasks: [...info.tasks, ...jobTasks.keys()],
+    tasks: [...tasks.keys()],
     executionProvider: info.executionProvider,
     threads: config.inferenceThreads,
     intraOpThreads: config.intraOpThreads,

@@ -7,6 +7,9 @@
  * each write is a DynamoDB request the job pays for.
  * Each write is conditional on this worker still holding the job; a refused or failed write is
  * dropped (the heartbeat notices a cancel or takeover and stops the job).
+ * The percentage never falls, within one run or across a takeover: a run starts from the
+ * percentage on the record (`resumeFrom`), so a video taken over at 50% reads 50% through the
+ * new worker's download and decoding until its own progress passes it.
  */
 import { JobStateConflictError } from '../core/errors.ts';
 import type { JobStore } from '../core/job-store.ts';
@@ -18,8 +21,6 @@ export const PROGRESS_INTERVAL_MS = 2000;
 
 export interface ProgressReporter {
   report(stage: ProgressStage, done: number, total: number): void;
-  /** The last progress reported (written or not). */
-  readonly latest: JobProgress | undefined;
   /** Stops pending writes and waits for one in flight. */
   stop(): Promise<void>;
 }
@@ -32,12 +33,15 @@ export interface ProgressReporterOptions {
   intervalMs?: number;
   /** No write before this many ms after the reporter starts. @default intervalMs */
   quietMs?: number;
+  /** The progress on the record when this run began (an earlier worker's); never reported lower. */
+  resumeFrom?: JobProgress | undefined;
 }
 
 export function createProgressReporter(options: ProgressReporterOptions): ProgressReporter {
   const intervalMs = options.intervalMs ?? PROGRESS_INTERVAL_MS;
   const quietUntil = Date.now() + (options.quietMs ?? intervalMs);
   let latest: JobProgress | undefined;
+  let floorPercent = options.resumeFrom?.percent ?? 0;
   let written: JobProgress | undefined;
   let lastWriteAt = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -66,17 +70,15 @@ export function createProgressReporter(options: ProgressReporterOptions): Progre
     report(stage, done, total) {
       if (stopped) return;
       const next = progressAt(stage, done, total);
-      // Percent only rises within one worker's run, whatever order the stages report in.
-      if (latest && next.percent < latest.percent) next.percent = latest.percent;
+      // Percent only rises, whatever order the stages report in and whoever ran the job before.
+      next.percent = Math.max(next.percent, floorPercent);
+      floorPercent = next.percent;
       const stageChanged = latest?.stage !== stage;
       latest = next;
       const now = Date.now();
       if (now < quietUntil) timer ??= setTimeout(write, quietUntil - now);
       else if (stageChanged || lastWriteAt + intervalMs <= now) write();
       else timer ??= setTimeout(write, lastWriteAt + intervalMs - now);
-    },
-    get latest() {
-      return latest;
     },
     async stop() {
       stopped = true;

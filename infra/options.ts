@@ -7,6 +7,7 @@
  * are NOT options: they come from core/config.ts and are the same locally and on AWS.
  */
 import { BUCKET_CORS, FUNCTIONS, JOB, LAMBDA_RUNTIME, WEBHOOK } from '../core/config.ts';
+import { OCR_TASK } from '../core/tasks.ts';
 import { validateOptions } from './options-check.ts';
 
 /** Retention values CloudWatch Logs accepts, in days. */
@@ -215,7 +216,8 @@ export interface ScalingOptions {
    * Jobs one worker completes per second, measured (`npm run bench`, pipeline row, on the
    * instance type you deploy). With acceptableWaitSec it sets the backlog one worker is left
    * with: targetBacklogPerWorker = floor(workerThroughputPerSec x acceptableWaitSec).
-   * @default 4.28 (the CPU pipeline on 2 cores, README Performance: a floor for a GPU worker)
+   * @default 4.28, the OCR task's measured rate (core/tasks.ts OCR_TASK: the CPU pipeline on 2
+   * cores, README Performance, a floor for a GPU worker)
    */
   workerThroughputPerSec: number;
   /**
@@ -323,7 +325,7 @@ export function defaultOptions(stage: string): FerryOptions {
       containerInsights: false,
     },
     scaling: {
-      workerThroughputPerSec: 4.28,
+      workerThroughputPerSec: 1 / OCR_TASK.secondsPerUnit,
       acceptableWaitSec: 300,
       scaleOutCooldownSec: 60,
       scaleInMinutes: 10,

@@ -15,6 +15,7 @@ import { Consumer } from '../../gpu-worker/consumer.ts';
 import type { InferenceResult } from '../../gpu-worker/inference/pool.ts';
 import { JobRunner } from '../../gpu-worker/job-runner.ts';
 import { pinoLog } from '../../gpu-worker/logger.ts';
+import { modelJobTask } from '../../gpu-worker/tasks/registry.ts';
 import { defaultOptions } from '../../infra/options.ts';
 import { targetBacklogPerWorker } from '../../infra/scaling-plan.ts';
 import { startCountingProxy } from '../counting-proxy.ts';
@@ -119,7 +120,17 @@ async function runOne(o: FleetOptions, workers: number, stack: BenchStack): Prom
         FERRY_MAX_IN_FLIGHT: '1',
         FERRY_RECEIVE_WAIT_SEC: '20',
       });
-      const runner = new JobRunner({ s3: clients.s3, sqs: clients.sqs, jobs, pool, queueUrl, config, log });
+      const tasks = new Map([['sleep', modelJobTask({ name: 'sleep' }, config.maxInputBytes)]]);
+      const runner = new JobRunner({
+        s3: clients.s3,
+        sqs: clients.sqs,
+        jobs,
+        pool,
+        tasks,
+        queueUrl,
+        config,
+        log,
+      });
       const consumer = new Consumer({
         sqs: clients.sqs,
         queueUrl,
@@ -182,6 +193,7 @@ async function runOne(o: FleetOptions, workers: number, stack: BenchStack): Prom
 /** A pool whose every run takes `taskMs`, as a GPU job of that length would, without the CPU. */
 function sleepPool(taskMs: number) {
   return {
+    executionProvider: 'simulated',
     async run(): Promise<InferenceResult> {
       await sleep(taskMs);
       return {

@@ -24,7 +24,7 @@ import {
 import type { Principal } from '../../core/client-store.ts';
 import { JobStatus } from '../../core/job.ts';
 import { apiUploadKey, newJobId } from '../../core/keys.ts';
-import { defaultTaskFor } from '../../core/media-types.ts';
+import { defaultTaskFor } from '../../core/tasks.ts';
 import {
   assertAllowedPort,
   assertPublicHost,

@@ -30,8 +30,6 @@ export interface InferenceResult {
 
 export interface PoolInfo {
   tasks: string[];
-  /** Per-task default deadlines (TaskDefinition.timeoutSec), in seconds. */
-  taskTimeoutsSec: Record<string, number>;
   executionProvider: string;
   fallbackFrom?: string;
   fallbackReason?: string;
@@ -80,11 +78,6 @@ export class InferencePool extends EventEmitter<PoolEvents> {
   /** Requests waiting for a thread. */
   get queued(): number {
     return this.#queue.length;
-  }
-
-  /** The task's own default deadline, in seconds, if it sets one. */
-  timeoutSecOf(task: string): number | undefined {
-    return this.#info?.taskTimeoutsSec[task];
   }
 
   /** The execution provider the threads loaded with, once started (job tasks report it). */

@@ -43,8 +43,6 @@ export type FromThread =
   | {
       type: 'ready';
       tasks: string[];
-      /** Per-task default deadlines (TaskDefinition.timeoutSec), in seconds. */
-      taskTimeoutsSec: Record<string, number>;
       executionProvider: string;
       fallbackFrom?: string;
       fallbackReason?: string;

@@ -25,9 +25,6 @@ const post = (message: FromThread) => port.postMessage(message);
 async function start(init: ThreadInit): Promise<Map<string, LoadedTask>> {
   const runtime = createSessionRuntime(init.executionProviders, init.intraOpThreads, init.taskOptions);
   const definitions = await loadTaskDefinitions(init.taskModules, init.builtInTasks);
-  const taskTimeoutsSec = Object.fromEntries(
-    [...definitions].flatMap(([name, d]) => (d.timeoutSec ? [[name, d.timeoutSec]] : [])),
-  );
   const loaded = new Map<string, LoadedTask>();
   for (const [name, definition] of definitions) {
     // Job tasks run on the main thread and call the model tasks loaded here.
@@ -37,7 +34,6 @@ async function start(init: ThreadInit): Promise<Map<string, LoadedTask>> {
   post({
     type: 'ready',
     tasks: [...loaded.keys()],
-    taskTimeoutsSec,
     executionProvider: runtime.executionProvider,
     ...(choice?.fallbackFrom
       ? { fallbackFrom: choice.fallbackFrom, fallbackReason: choice.fallbackReason }

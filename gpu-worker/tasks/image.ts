@@ -3,6 +3,7 @@
  * Decodes untrusted image bytes into raw RGB pixels, rejecting bad input with a message a user can act on.
  */
 import sharp from 'sharp';
+import { formatBytes } from '../../core/format-bytes.ts';
 import { labelList, mediaTypesOf } from '../../core/media-types.ts';
 import { type InputLimits, InvalidInputError, type RgbFrame } from './task.ts';
 
@@ -73,12 +74,6 @@ export function frameToImage(frame: RgbFrame, limits: InputLimits): RgbImage {
     throw new InvalidInputError(`The frame holds ${data.byteLength} bytes, not ${width}x${height} RGB.`);
   }
   return { data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), width, height };
-}
-
-function formatBytes(bytes: number): string {
-  const mb = bytes / (1024 * 1024);
-  if (mb >= 1) return `${Number.isInteger(mb) ? mb : mb.toFixed(1)} MB`;
-  return `${bytes} bytes`;
 }
 
 /** libvips errors span several lines and end in a newline; the first line says what went wrong. */

@@ -2,16 +2,20 @@
  * @module gpu-worker/tasks/task
  * The contract a task implements to run inside Ferry's inference threads.
  *
- * A task is loaded once per inference thread (models warm for the life of the worker), then
- * handles jobs in three steps: `preprocess` turns the input bytes into model-ready data,
- * `infer` runs the models over a batch of prepared inputs, `postprocess` turns one output into
- * the JSON written to `results/<jobId>.json`. The consumer times each step separately.
+ * A model task (`TaskDefinition`) is loaded once per inference thread (models warm for the life
+ * of the worker), then handles inputs in three steps: `preprocess` turns the input bytes into
+ * model-ready data, `infer` runs the models over a batch of prepared inputs, `postprocess` turns
+ * one output into a JSON-serialisable result. The threads time each step separately.
  *
- * To add a task for your own .onnx model, export a `TaskDefinition` as the default export of a
- * module and list that module in FERRY_TASK_MODULES; nothing in the consumer changes.
+ * Every job runs as a job task (`JobTaskDefinition`, below) through one lifecycle
+ * (job-runner.ts): a model task's job is the simplest one, whose `run` sends the whole input
+ * through `ctx.infer` once (tasks/registry.ts `modelJobTask`). A job made of many model calls (a
+ * video) is a job task of its own: it runs on the main thread and drives the pool through
+ * `ctx.infer`.
  *
- * A second form, `JobTaskDefinition` (below), is for one job made of many model calls (a
- * video): it runs on the main thread and drives the pool through `ctx.infer`.
+ * To add a task, export a `TaskDefinition` or `JobTaskDefinition` as the default export of a
+ * module (and its `TaskDescription`, core/tasks.ts, as `description`) and list that module in
+ * FERRY_TASK_MODULES; nothing in the runner changes (README "Adding a task").
  */
 import type { InferenceSession } from 'onnxruntime-node';
 import type { Log } from '../../core/log.ts';
@@ -105,17 +109,27 @@ export function isRgbFrame(input: ModelInput): input is RgbFrame {
   return !(input instanceof Uint8Array) && input.kind === 'rgb';
 }
 
-/** The input of a job task: streamed to a temporary file, deleted after the job. */
+/**
+ * The input of a job task, downloaded once by the runner: in memory when small, else in a
+ * temporary file (input-file.ts); either way it can be read whole or as a file. Deleted after the job.
+ */
 export interface JobInput {
-  path: string;
   /** Bytes. */
   size: number;
   /** The object's key, e.g. `uploads/<jobId>/talk.mp4`. */
   key: string;
   contentType?: string;
+  /** The whole input. */
+  bytes(): Promise<Uint8Array>;
+  /** A file holding the input, for tools that read files (ffmpeg). */
+  path(): Promise<string>;
 }
 
-/** What a job task gets besides its input: the inference pool, progress, checkpoints. */
+/**
+ * What a job task gets besides its input: the inference pool, progress, checkpoints. The runner
+ * reports the `downloading` and `writing` stages; a task reports the stages between (`decoding`,
+ * `inferring`).
+ */
 export interface JobContext<State = unknown> {
   jobId: string;
   /** Aborted when the job is canceled, taken over, or the worker stops: end promptly. */
@@ -124,7 +138,10 @@ export interface JobContext<State = unknown> {
   executionProvider: string;
   /** Inference threads: keep about twice as many `infer` calls in flight to use them all. */
   inferenceThreads: number;
-  /** Runs one input through a model task in the pool; resolves with its postprocessed result. */
+  /**
+   * Runs one input through a model task in the pool; resolves with its postprocessed result.
+   * Rejects once `signal` aborts.
+   */
   infer(task: string, input: ModelInput): Promise<unknown>;
   /** Reports progress; the runner writes it to the record at most every 2 s and on stage change. */
   progress(stage: ProgressStage, done: number, total: number): void;
@@ -154,9 +171,9 @@ export interface JobTaskOutput {
 }
 
 /**
- * A job task drives the inference pool itself, for jobs that are many model calls (a video is
- * hundreds of frames): it runs on the worker's main thread, reads its input from a temporary
- * file, and sends work to a model task through `ctx.infer`, keeping every inference thread busy.
+ * What the runner runs for a job. It runs on the worker's main thread, reads its input
+ * (`JobInput`), and sends work to model tasks through `ctx.infer`; one with many model calls (a
+ * video is hundreds of frames) keeps about `2 x ctx.inferenceThreads` in flight.
  * A task that sets `resumable` gets `ctx.resumeFrom` after a takeover and should save its state
  * with `ctx.checkpoint` whenever `ctx.checkpointDue()`; a task without it restarts from zero.
  */
@@ -167,6 +184,16 @@ export interface JobTaskDefinition<State = unknown> {
   /** Run-time deadline of its jobs when a job names none, in seconds (capped by the worker's maximum). */
   timeoutSec?: number;
   resumable?: boolean;
+  /**
+   * Its job is one model call (a model task's, tasks/registry.ts modelJobTask), so it ends within
+   * seconds: progress is held back for the reporter's first interval (a job that ends sooner
+   * costs no progress write; its final write says 100%), and a job that stops (deadline, cancel)
+   * stops its call by ending the thread, since nothing else ends a blocked `session.run()`.
+   * Otherwise every stage change is written from the start, for watchers of a long job, and a
+   * stopped job's calls already in a thread run out there (each is short; ending a thread costs
+   * its models' reload).
+   */
+  oneModelCall?: boolean;
   run(input: JobInput, ctx: JobContext<State>): Promise<JobTaskOutput>;
 }
 

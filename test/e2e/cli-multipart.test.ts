@@ -73,7 +73,7 @@ it('ferry submit big.mp4 sends 200 MiB in parts, retries a failed part, and the 
   };
   const code = await main(['submit', 'big.mp4', '--wait', '--json'], io);
   expect(code, io.stderr.text).toBe(0);
-  expect(io.stderr.text).toMatch(/big\.mp4: uploading in 13 parts of 16\.8 MB/);
+  expect(io.stderr.text).toMatch(/big\.mp4: uploading in 13 parts of 16\.0 MiB/);
   expect(io.stderr.text).toMatch(/big\.mp4: uploaded 100%/);
   expect([...tries.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
   expect(tries.get(2)).toBe(2);

@@ -59,7 +59,7 @@ it('fails each bad video alone with INVALID_INPUT and a reason, then still runs 
     empty: { jobId: await upload('empty.mp4', new Uint8Array()), reason: /empty \(0 bytes\)/ },
     tooLarge: {
       jobId: await upload('large.mp4', Buffer.alloc(MAX_VIDEO_BYTES + 1, 1)),
-      reason: /over the limit of 1\.0 MB/,
+      reason: /over the limit of 1\.0 MiB/,
     },
     tooLong: { jobId: await upload('long.mp4', long), reason: /8 s long, over the limit of 6 s/ },
     audioOnly: { jobId: await upload('audio.mp4', audio), reason: /no video stream/ },

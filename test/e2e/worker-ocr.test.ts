@@ -92,7 +92,7 @@ describe('worker with the OCR model (emulator)', () => {
       corrupt: /corrupt|truncated|not a supported image/i,
       truncated: /corrupt|truncated/i,
       tooManyPixels: /3000x3000.*over the limit/i,
-      tooLarge: /over the limit of 2\.0 MB/i,
+      tooLarge: /over the limit of 2\.0 MiB/i,
     };
     for (const [name, jobId] of Object.entries(poison) as [keyof typeof poison, string][]) {
       const job = await finalJob(jobId);

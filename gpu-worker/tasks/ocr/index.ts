@@ -1,8 +1,10 @@
 /**
  * @module gpu-worker/tasks/ocr
  * The "ocr" task: PaddleOCR PP-OCRv4 text detection and recognition, returning text lines with boxes.
+ * Exports its implementation (default) and its description (core/tasks.ts OCR_TASK).
  */
 import { readFile } from 'node:fs/promises';
+import { OCR_TASK } from '../../../core/tasks.ts';
 import { decodeImage, frameToImage, type RgbImage } from '../image.ts';
 import {
   type InputLimits,
@@ -67,7 +69,7 @@ export function createOcrTask(
   overrides: Partial<OcrOptions> = {},
 ): TaskDefinition<OcrPrepared, RecognisedBox[], OcrResult> {
   return {
-    name: 'ocr',
+    name: OCR_TASK.name,
     async load(runtime): Promise<LoadedTask<OcrPrepared, RecognisedBox[], OcrResult>> {
       const settings = {
         ...((runtime.taskOptions?.ocr as OcrSettings | undefined) ?? readOcrSettings(process.env)),
@@ -169,3 +171,6 @@ function toLine(items: RecognisedBox[]): OcrLine {
 }
 
 export default createOcrTask();
+/** Its FERRY_OCR_* settings, read by the worker at start and handed to every thread (runtime.taskOptions.ocr). */
+export { readOcrSettings as readOptions } from './options.ts';
+export { OCR_TASK as description };

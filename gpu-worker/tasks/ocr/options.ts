@@ -121,24 +121,23 @@ export const ACCELERATOR_REC_BATCH = 8;
  */
 export type OcrSettings = Omit<OcrOptions, 'recBatchSize'> & { recBatchSize?: number };
 
-const D = DEFAULT_OCR_OPTIONS;
 const OcrEnvSchema = z.object({
-  FERRY_OCR_DET_LIMIT_SIDE: envInt(32, 8192, 'pixels').default(D.detLimitSide),
-  FERRY_OCR_DET_TEXT_HEIGHT: envInt(0, 1000, 'pixels').default(D.detTextHeight),
-  FERRY_OCR_DET_THRESHOLD: envNumber(0, 1).default(D.detThreshold),
-  FERRY_OCR_DET_BOX_THRESHOLD: envNumber(0, 1).default(D.detBoxThreshold),
-  FERRY_OCR_DET_UNCLIP_RATIO: envNumber(0, 10).default(D.detUnclipRatio),
-  FERRY_OCR_DET_MIN_BOX_SIDE: envNumber(0, 1000, 'pixels').default(D.detMinBoxSide),
-  FERRY_OCR_DET_MAX_BOXES: envInt(1, 100_000, 'boxes').default(D.detMaxBoxes),
+  FERRY_OCR_DET_LIMIT_SIDE: envInt(32, 8192, 'pixels').default(DEFAULT_OCR_OPTIONS.detLimitSide),
+  FERRY_OCR_DET_TEXT_HEIGHT: envInt(0, 1000, 'pixels').default(DEFAULT_OCR_OPTIONS.detTextHeight),
+  FERRY_OCR_DET_THRESHOLD: envNumber(0, 1).default(DEFAULT_OCR_OPTIONS.detThreshold),
+  FERRY_OCR_DET_BOX_THRESHOLD: envNumber(0, 1).default(DEFAULT_OCR_OPTIONS.detBoxThreshold),
+  FERRY_OCR_DET_UNCLIP_RATIO: envNumber(0, 10).default(DEFAULT_OCR_OPTIONS.detUnclipRatio),
+  FERRY_OCR_DET_MIN_BOX_SIDE: envNumber(0, 1000, 'pixels').default(DEFAULT_OCR_OPTIONS.detMinBoxSide),
+  FERRY_OCR_DET_MAX_BOXES: envInt(1, 100_000, 'boxes').default(DEFAULT_OCR_OPTIONS.detMaxBoxes),
   FERRY_OCR_REC_BATCH: envInt(1, 1024, 'crops').optional(),
-  FERRY_OCR_REC_WIDTH_SCALE: envNumber(0.25, 2).default(D.recWidthScale),
-  FERRY_OCR_REC_MAX_WIDTH: envInt(48, 100_000, 'pixels').default(D.recMaxWidth),
-  FERRY_OCR_MIN_CONFIDENCE: envNumber(0, 1).default(D.minConfidence),
-  FERRY_OCR_RECOVER_SPACES: envBool().default(D.recoverSpaces),
-  FERRY_OCR_SPACE_THRESHOLD: envNumber(0, 1).default(D.spaceThreshold),
-  FERRY_OCR_PRECISION: z.enum(['fp32', 'int8']).default(D.precision),
-  FERRY_OCR_CPU_ARENA: envBool().default(D.cpuArena),
-  FERRY_OCR_MEM_PATTERN: envBool().default(D.memPattern),
+  FERRY_OCR_REC_WIDTH_SCALE: envNumber(0.25, 2).default(DEFAULT_OCR_OPTIONS.recWidthScale),
+  FERRY_OCR_REC_MAX_WIDTH: envInt(48, 100_000, 'pixels').default(DEFAULT_OCR_OPTIONS.recMaxWidth),
+  FERRY_OCR_MIN_CONFIDENCE: envNumber(0, 1).default(DEFAULT_OCR_OPTIONS.minConfidence),
+  FERRY_OCR_RECOVER_SPACES: envBool().default(DEFAULT_OCR_OPTIONS.recoverSpaces),
+  FERRY_OCR_SPACE_THRESHOLD: envNumber(0, 1).default(DEFAULT_OCR_OPTIONS.spaceThreshold),
+  FERRY_OCR_PRECISION: z.enum(['fp32', 'int8']).default(DEFAULT_OCR_OPTIONS.precision),
+  FERRY_OCR_CPU_ARENA: envBool().default(DEFAULT_OCR_OPTIONS.cpuArena),
+  FERRY_OCR_MEM_PATTERN: envBool().default(DEFAULT_OCR_OPTIONS.memPattern),
 });
 
 /**
@@ -171,7 +170,8 @@ export function readOcrSettings(env: Record<string, string | undefined> = proces
 /** The options for a thread whose sessions run on `executionProvider` (see recBatchSize). */
 export function resolveOcrOptions(settings: OcrSettings, executionProvider: string): OcrOptions {
   const recBatchSize =
-    settings.recBatchSize ?? (executionProvider === 'cpu' ? D.recBatchSize : ACCELERATOR_REC_BATCH);
+    settings.recBatchSize ??
+    (executionProvider === 'cpu' ? DEFAULT_OCR_OPTIONS.recBatchSize : ACCELERATOR_REC_BATCH);
   return { ...settings, recBatchSize };
 }
 

@@ -8,7 +8,9 @@
  *
  * Resumable: every checkpoint holds the next frame to read, the timeline so far and the last kept
  * thumbnail, so a worker taking the job over after a crash seeks there and carries on.
+ * Exports its implementation (default) and its description (core/tasks.ts VIDEO_OCR_TASK).
  */
+import { OCR_TASK, VIDEO_OCR_TASK } from '../../../core/tasks.ts';
 
 import type { OcrResult } from '../ocr/index.ts';
 import {
@@ -27,7 +29,7 @@ import { type Segment, Timeline, type TimelineState } from './timeline.ts';
 import { toWebVtt } from './webvtt.ts';
 
 /** The model task that reads each kept frame. */
-const FRAME_TASK = 'ocr';
+const FRAME_TASK = OCR_TASK.name;
 
 /** Frame counts; across attempts, up to the last checkpoint. */
 export interface FrameCounts {
@@ -68,7 +70,7 @@ export function createVideoOcrTask(
   options: VideoOptions = readVideoOptions(),
 ): JobTaskDefinition<VideoCheckpoint> {
   return {
-    name: 'video-ocr',
+    name: VIDEO_OCR_TASK.name,
     maxInputBytes: options.maxBytes,
     // A video job runs for as long as its video allows: 3 s of work per second of the longest
     // video accepted (far slower than 2 CPU cores read slides), capped by the worker's maximum.
@@ -86,7 +88,8 @@ async function runVideoOcr(
   if (input.size === 0) throw new InvalidInputError('The file is empty (0 bytes).');
   const binaries = resolveBinaries(options);
   ctx.progress('decoding', 0, 1);
-  const info = await probeVideo(binaries.ffprobe, input.path, options.maxDurationSec);
+  const file = await input.path();
+  const info = await probeVideo(binaries.ffprobe, file, options.maxDurationSec);
   const fps = options.sampleFps;
   const frames = Math.max(1, Math.ceil(info.duration * fps - 1e-6));
   const size = outputSize(info.width, info.height, options.maxSide);
@@ -122,7 +125,7 @@ async function runVideoOcr(
     try {
       const source = {
         ffmpeg: binaries.ffmpeg,
-        file: input.path,
+        file,
         fps,
         ...size,
         startSec: start / fps,
@@ -191,7 +194,6 @@ async function runVideoOcr(
       `The video is corrupt or truncated: its frames stop at ${reached.toFixed(1)} s of ${info.duration.toFixed(1)} s.`,
     );
   }
-  ctx.progress('writing', 0, 1);
   const segments = timeline.finish(info.duration);
   const result: VideoOcrResult = {
     video: {
@@ -221,3 +223,4 @@ export function outputSize(
 }
 
 export default createVideoOcrTask();
+export { VIDEO_OCR_TASK as description };

@@ -114,7 +114,7 @@ describe('ferry submit', () => {
     expect(pngPut?.headers.get('authorization')).toBeNull();
     expect(io.stdout.text).toBe(`${JOB_A}\tpage.png\n${JOB_B}\tscans/b.JPG\n`);
     // Not a terminal: plain progress lines, no carriage returns or escape codes.
-    expect(io.stderr.text).toContain('page.png: uploading 200 kB');
+    expect(io.stderr.text).toContain('page.png: uploading 195.3 KiB');
     expect(io.stderr.text).toContain(`page.png: uploaded as job ${JOB_A}`);
     expect(io.stderr.text).not.toContain('\r');
     expect(io.stderr.text).not.toContain('\u001b');

@@ -1,11 +1,7 @@
 import sharp, { type FormatEnum } from 'sharp';
 import { describe, expect, it } from 'vitest';
-import {
-  defaultTaskFor,
-  mediaTypeForContentType,
-  mediaTypeForFileName,
-  mediaTypesOf,
-} from '../../../core/media-types.ts';
+import { mediaTypeForContentType, mediaTypeForFileName, mediaTypesOf } from '../../../core/media-types.ts';
+import { defaultTaskFor } from '../../../core/tasks.ts';
 import { API_DEFAULTS } from '../../../functions/api/options.ts';
 import { decodeImage } from '../../../gpu-worker/tasks/image.ts';
 

@@ -1,7 +1,7 @@
 /**
- * The worker's S3 edges for long jobs, with a stubbed client: streaming the input to a temporary
- * file (and refusing a missing or oversized object before any byte lands), and the checkpoint
- * store (none yet is not an error; any other failure is).
+ * The worker's S3 edges, with a stubbed client: the one download of a job's input (streamed to a
+ * temporary file when large, read into memory when small; a missing or oversized object refused
+ * before any byte lands), and the checkpoint store (none yet is not an error; any other failure is).
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -18,7 +18,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError, JobRejectedError } from '../../../core/errors.ts';
 import { type Job, JobStatus } from '../../../core/job.ts';
 import { checkpointStore } from '../../../gpu-worker/checkpoints.ts';
-import { downloadToFile } from '../../../gpu-worker/input-file.ts';
+import { type DownloadOptions, downloadInput } from '../../../gpu-worker/input-file.ts';
 
 const s3 = mockClient(S3Client);
 const job = { jobId: 'j1', status: JobStatus.Running, bucket: 'b', key: 'uploads/talk.mp4' } as Job;
@@ -29,10 +29,13 @@ const body = (text: string) =>
     transformToWebStream: () => new ReadableStream(),
   }) as never;
 const signal = new AbortController().signal;
+/** Inputs above 4 bytes go to a temporary file. */
+const downloadToFile = (client: S3Client, j: Job, options: Omit<DownloadOptions, 'inMemoryMaxBytes'>) =>
+  downloadInput(client, j, { ...options, inMemoryMaxBytes: 4 });
 
 beforeEach(() => s3.reset());
 
-describe('downloadToFile', () => {
+describe('downloadInput', () => {
   it('streams the object to a temporary file, reporting bytes, and removes it', async () => {
     s3.on(GetObjectCommand).resolves({
       Body: body('video bytes'),
@@ -43,25 +46,43 @@ describe('downloadToFile', () => {
     const file = await downloadToFile(new S3Client({}), job, {
       maxBytes: 100,
       signal,
-      onBytes: (done) => seen.push(done),
+      onBytes: (done: number) => seen.push(done),
     });
-    expect(await readFile(file.path, 'utf8')).toBe('video bytes');
+    const filePath = await file.path();
+    expect(await readFile(filePath, 'utf8')).toBe('video bytes');
     expect(file).toMatchObject({ size: 11, contentType: 'video/mp4' });
     expect(seen.at(-1)).toBe(11);
     await file.remove();
-    expect(existsSync(file.path)).toBe(false);
+    expect(existsSync(filePath)).toBe(false);
+  });
+
+  it('reads a small object into memory, and writes it to a file only when asked for a path', async () => {
+    s3.on(GetObjectCommand).resolves({
+      Body: Object.assign(body('png'), {
+        transformToByteArray: async () => new Uint8Array(Buffer.from('png')),
+      }),
+      ContentLength: 3,
+    });
+    const input = await downloadToFile(new S3Client({}), job, { maxBytes: 100, signal });
+    expect(Buffer.from(await input.bytes()).toString()).toBe('png');
+    const filePath = await input.path();
+    expect(await readFile(filePath, 'utf8')).toBe('png');
+    await input.remove();
+    expect(existsSync(filePath)).toBe(false);
   });
 
   it('refuses an object over the limit before downloading it', async () => {
     s3.on(GetObjectCommand).resolves({ Body: body('x'), ContentLength: 2 * 1024 ** 3 });
     await expect(downloadToFile(new S3Client({}), job, { maxBytes: 1024 ** 3, signal })).rejects.toThrow(
-      new InvalidInputError('The file is 2.0 GB, over the limit of 1.0 GB.'),
+      new InvalidInputError('The file is 2.0 GiB, over the limit of 1.0 GiB.'),
     );
   });
 
   it('fails the job as INPUT_MISSING when the object is gone', async () => {
     s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'gone', $metadata: {} }));
-    const error = await downloadToFile(new S3Client({}), job, { maxBytes: 100, signal }).catch((e) => e);
+    const error = await downloadToFile(new S3Client({}), job, { maxBytes: 100, signal }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(JobRejectedError);
     expect(error).toMatchObject({ code: 'INPUT_MISSING' });
   });

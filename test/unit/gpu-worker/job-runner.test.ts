@@ -17,6 +17,7 @@ import { type Job, JobStatus } from '../../../core/job.ts';
 import { workerConfigFromEnv } from '../../../gpu-worker/config.ts';
 import { backoffSec, JobRunner, type RunnerJobStore } from '../../../gpu-worker/job-runner.ts';
 import { pinoLog } from '../../../gpu-worker/logger.ts';
+import { modelJobTask } from '../../../gpu-worker/tasks/registry.ts';
 
 const s3 = mockClient(S3Client);
 const sqs = mockClient(SQSClient);
@@ -70,6 +71,7 @@ function runner(store: RunnerJobStore, run = vi.fn()) {
     sqs: new SQSClient({}),
     jobs: store,
     pool: { run },
+    tasks: new Map([['ocr', modelJobTask({ name: 'ocr' }, config.maxInputBytes)]]),
     queueUrl: 'q',
     config,
     log: pinoLog(pino({ level: 'silent' })),

@@ -42,6 +42,7 @@ describe('createProgressReporter', () => {
   const setup = (
     reportProgress: (jobId: string, workerId: string, p: JobProgress) => Promise<Job>,
     quietMs = 0,
+    resumeFrom?: JobProgress,
   ) => {
     const writes: JobProgress[] = [];
     const jobs = {
@@ -59,6 +60,7 @@ describe('createProgressReporter', () => {
       log,
       intervalMs: 2000,
       quietMs,
+      resumeFrom,
     });
     return { reporter, writes, jobs, warn };
   };
@@ -110,6 +112,24 @@ describe('createProgressReporter', () => {
     reporter.report('decoding', 0, 1);
     await vi.advanceTimersByTimeAsync(0);
     expect(writes.map((w) => w.percent)).toEqual([67, 67]);
+    await reporter.stop();
+  });
+
+  it('never lowers the percentage across a takeover: a new run starts from the record', async () => {
+    // An earlier worker was killed at 55% of a long video; this one downloads it again, decodes,
+    // and resumes from a checkpoint taken a little before the kill (47%).
+    const { reporter, writes } = setup(ok, 0, progressAt('inferring', 48, 90));
+    reporter.report('downloading', 0, 100);
+    reporter.report('decoding', 0, 1);
+    reporter.report('inferring', 40, 90);
+    reporter.report('inferring', 60, 90);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(writes.map((w) => [w.stage, w.percent])).toEqual([
+      ['downloading', 55],
+      ['decoding', 55],
+      ['inferring', 55],
+      ['inferring', 67],
+    ]);
     await reporter.stop();
   });
 

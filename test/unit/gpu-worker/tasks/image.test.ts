@@ -105,6 +105,6 @@ describe('decodeImage', () => {
 
   it('rejects a file over the byte limit before reading it', async () => {
     const bytes = new Uint8Array(30 * 1024 * 1024);
-    expect((await rejection(bytes)).message).toBe('The file is 30 MB, over the limit of 20 MB.');
+    expect((await rejection(bytes)).message).toBe('The file is 30.0 MiB, over the limit of 20.0 MiB.');
   });
 });

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -72,7 +72,15 @@ function context(overrides: Partial<JobContext<VideoCheckpoint>> = {}) {
 
 const run = async (ctx: JobContext<VideoCheckpoint>, env: Record<string, string> = {}) => {
   const task = createVideoOcrTask(readVideoOptions(env));
-  const out = await task.run({ path: video.file, size: video.size, key: 'uploads/v.mp4' }, ctx);
+  const out = await task.run(
+    {
+      size: video.size,
+      key: 'uploads/v.mp4',
+      path: async () => video.file,
+      bytes: () => readFile(video.file),
+    },
+    ctx,
+  );
   return out.result as VideoOcrResult;
 };
 

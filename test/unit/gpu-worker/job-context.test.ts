@@ -1,33 +1,21 @@
 /**
- * A job task's timings with a stubbed S3 client and pool: frames inferred on several threads at
- * once must not count their thread times twice, so every stage fits in the job's total.
+ * A job task's timings with a stubbed pool: frames inferred on several threads at once must not
+ * count their thread times twice, so every stage fits in the job's total.
  */
-import { Readable } from 'node:stream';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
 import { pino } from 'pino';
 import { expect, it } from 'vitest';
-import { type Job, JobStatus, type JobTimings } from '../../../core/job.ts';
+import { type Job, JobStatus } from '../../../core/job.ts';
 import type { InferenceResult } from '../../../gpu-worker/inference/pool.ts';
-import { runJobTask } from '../../../gpu-worker/job-task-runner.ts';
+import { createJobContext } from '../../../gpu-worker/job-context.ts';
 import { pinoLog } from '../../../gpu-worker/logger.ts';
 import type { JobTaskDefinition } from '../../../gpu-worker/tasks/task.ts';
 
-const s3 = mockClient(S3Client);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 it('counts inference as wall time while any frame is in flight, never more than the run', async () => {
-  s3.on(GetObjectCommand).resolves({
-    Body: Object.assign(Readable.from([Buffer.from('frames')]), {
-      transformToWebStream: () => new ReadableStream(),
-    }) as never,
-    ContentLength: 6,
-  });
-  s3.on(PutObjectCommand).resolves({});
   // Four frames at once on threads of their own, each reporting 1 s of thread time (4 s summed)
   // while the four together take about 20 ms of wall time.
   const pool = {
-    executionProvider: 'cpu',
     async run(): Promise<InferenceResult> {
       await sleep(20);
       return {
@@ -47,22 +35,21 @@ it('counts inference as wall time while any frame is in flight, never more than 
       return { result: {} };
     },
   };
-  const timings: JobTimings = {};
+  const context = createJobContext({
+    job: { jobId: 'j1', status: JobStatus.Running, bucket: 'b', key: 'uploads/v.mp4', attempts: 1 } as Job,
+    signal: new AbortController().signal,
+    pool,
+    stopCallsWithJob: false,
+    executionProvider: 'cpu',
+    inferenceThreads: 4,
+    progress: { report() {}, stop: async () => {} },
+    checkpointSec: 30,
+    log: pinoLog(pino({ level: 'silent' })),
+  });
+  const input = { size: 6, key: 'uploads/v.mp4', bytes: async () => new Uint8Array(6), path: async () => '' };
   const started = performance.now();
-  await runJobTask(
-    {
-      s3: new S3Client({}),
-      pool,
-      inferenceThreads: 4,
-      checkpointSec: 30,
-      log: pinoLog(pino({ level: 'silent' })),
-    },
-    task,
-    { jobId: 'j1', status: JobStatus.Running, bucket: 'b', key: 'uploads/v.mp4', attempts: 1 } as Job,
-    new AbortController().signal,
-    { report() {}, latest: undefined, stop: async () => {} },
-    timings,
-  );
+  await task.run(input, context.ctx);
+  const timings = context.timings(performance.now() - started);
   const wall = performance.now() - started;
   expect(timings.inference).toBeGreaterThanOrEqual(15);
   expect(timings.inference).toBeLessThan(1000);
