@@ -69,27 +69,6 @@ export const MEDIA_TYPES: readonly MediaType[] = [
   },
 ];
 
-/**
- * @deprecated core/tasks.ts `defaultTaskFor` chooses from the task descriptions. This copy stays
- * only while ingest imports it (functions/ingest/ingest-object.ts, moving to core/ingest/); it
- * goes with that import.
- */
-const DEFAULT_TASK_BY_KIND: Readonly<Record<MediaKind, string>> = {
-  image: 'ocr',
-  video: 'video-ocr',
-};
-
-/** @deprecated Use core/tasks.ts `defaultTaskFor` (see DEFAULT_TASK_BY_KIND). */
-export function defaultTaskFor(input: {
-  contentType?: string | undefined;
-  key?: string | undefined;
-}): string {
-  const media =
-    (input.contentType ? mediaTypeForContentType(input.contentType) : undefined) ??
-    (input.key ? mediaTypeForFileName(input.key) : undefined);
-  return DEFAULT_TASK_BY_KIND[media?.kind ?? 'image'];
-}
-
 /** The media types of one kind. */
 export function mediaTypesOf(kind: MediaKind): readonly MediaType[] {
   return MEDIA_TYPES.filter((m) => m.kind === kind);

@@ -66,7 +66,7 @@ export const CreateUploadSchema = z.strictObject({
   task: z
     .string({ message: 'must be a string' })
     .regex(TASK_NAME, 'must be a task name: lowercase letters, digits and dashes, starting with a letter')
-    // Absent: chosen from the content type (core/media-types.ts defaultTaskFor).
+    // Absent: chosen from the content type (core/tasks.ts defaultTaskFor).
     .optional(),
   webhookUrl: z.string({ message: 'must be a string' }).optional(),
   /** Run-time deadline, in seconds; the worker caps it at its maximum. */

@@ -32,7 +32,7 @@ import { type Job, JobStatus } from '../job.ts';
 import { sendUnderClaim } from '../job-queue.ts';
 import type { JobStore } from '../job-store.ts';
 import { deriveJobId, jobIdFromUploadKey } from '../keys.ts';
-import { defaultTaskFor } from '../media-types.ts';
+import { defaultTaskFor } from '../tasks.ts';
 import type { OwnerOf } from './owner.ts';
 import type { StoredObject } from './resolve-object.ts';
 

@@ -4,6 +4,7 @@
  * Exports its implementation (default) and its description (core/tasks.ts OCR_TASK).
  */
 import { readFile } from 'node:fs/promises';
+import type { OcrLine, OcrResult } from '../../../core/api/results.ts';
 import { OCR_TASK } from '../../../core/tasks.ts';
 import { decodeImage, frameToImage, type RgbImage } from '../image.ts';
 import {
@@ -44,22 +45,7 @@ export interface RecognisedBox {
   confidence: number;
 }
 
-export interface OcrLine {
-  text: string;
-  /** Mean character probability, 0..1. */
-  confidence: number;
-  /** Corners in original-image pixels, clockwise from top-left. */
-  box: [[number, number], [number, number], [number, number], [number, number]];
-}
-
-export interface OcrResult {
-  /** All lines in reading order, joined with "\n". */
-  text: string;
-  lines: OcrLine[];
-  /** Size of the image as read (after EXIF rotation). */
-  width: number;
-  height: number;
-}
+export type { OcrLine, OcrResult };
 
 /**
  * The OCR task with `overrides` on top of its FERRY_OCR_* settings: those the worker read at start

@@ -6,15 +6,9 @@
  * agreed on names the segment. Frames without text end a segment and start none.
  */
 import { distance } from 'fastest-levenshtein';
-import type { OcrLine, OcrResult } from '../ocr/index.ts';
+import type { OcrLine, OcrResult, Segment } from '../../../core/api/results.ts';
 
-export interface Segment {
-  /** Seconds from the start of the video. */
-  start: number;
-  end: number;
-  text: string;
-  lines: OcrLine[];
-}
+export type { Segment };
 
 /** The builder's whole state, plain JSON, so a checkpoint can carry it. */
 export interface TimelineState {
