@@ -17,5 +17,7 @@ fi
 npx tsc --noEmit -p .
 npx tsc --noEmit -p web
 npx biome check .
+# The layering (.dependency-cruiser.cjs): core/ at the floor, functions/ and gpu-worker/ apart, no cycles.
+npm run --silent check:layers
 bash scripts/check-infra.sh
 npx vitest run "$@"
