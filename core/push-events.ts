@@ -62,13 +62,4 @@ export function eventFor(job: Job, previous?: Job): PushEvent | undefined {
   };
 }
 
-/** True for the last event a watcher gets about a job. */
-export function isFinalEvent(event: PushEvent): boolean {
-  return isFinal(event.status);
-}
-
-export function isPushEvent(message: PushMessage): message is PushEvent {
-  return 'jobId' in message && 'status' in message;
-}
-
 export { JobStatus };

@@ -95,8 +95,6 @@ const WorkerEnvSchema = z.object({
   FERRY_LOG_LEVEL: envEnum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 
-export type WorkerEnv = z.input<typeof WorkerEnvSchema>;
-
 export interface WorkerConfig {
   workerId: string;
   inferenceThreads: number;
