@@ -13,7 +13,8 @@ import { ConfigError } from '../core/errors.ts';
 const MiB = 1024 * 1024;
 const cores = availableParallelism();
 
-const WorkerEnvSchema = z.object({
+/** The worker's variables; README "The worker" lists each with its default (test/unit/gpu-worker/env-table.test.ts checks it). */
+export const WorkerEnvSchema = z.object({
   /** Identifies this worker in job records and logs. @default <hostname>-<pid> */
   FERRY_WORKER_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
   /**
