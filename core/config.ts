@@ -11,8 +11,26 @@ export const KEY_PREFIX = {
   results: 'results/',
 } as const;
 
+/**
+ * The names of the built-in tasks (gpu-worker/tasks/): what jobs ask for in their `task` field.
+ * The API, ingest's defaults and the worker's task folders use these, not the strings.
+ */
+export const TASK_NAMES = {
+  /** Text lines with boxes from an image (gpu-worker/tasks/ocr/). */
+  ocr: 'ocr',
+  /** A timeline of the text shown in a video (gpu-worker/tasks/video/). */
+  videoOcr: 'video-ocr',
+} as const;
+
 /** The task a job runs when nobody names one and its media type says nothing (see media-types.ts). */
-export const DEFAULT_TASK = 'ocr';
+export const DEFAULT_TASK = TASK_NAMES.ocr;
+
+/**
+ * Port of the worker's health endpoint (gpu-worker/health.ts: /healthz, /readyz, /metrics): the
+ * worker's default, the ECS container definition and health check (infra/worker-config.ts), and
+ * the Dockerfile's ENV, EXPOSE and HEALTHCHECK (which cannot import it: a unit test compares them).
+ */
+export const WORKER_HEALTH_PORT = 9400;
 
 /** Jobs queue settings (SQS). */
 export const QUEUE = {

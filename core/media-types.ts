@@ -5,6 +5,7 @@
  * worker's decoder checks all read it, so no two of them can disagree (BMP, for instance, is
  * absent because the worker's decoder, sharp, cannot read it).
  */
+import { TASK_NAMES } from './config.ts';
 
 export type MediaKind = 'image' | 'video';
 
@@ -70,8 +71,8 @@ export const MEDIA_TYPES: readonly MediaType[] = [
 
 /** The task a job runs when its client names none, by the kind of media it carries. */
 export const DEFAULT_TASK_BY_KIND: Readonly<Record<MediaKind, string>> = {
-  image: 'ocr',
-  video: 'video-ocr',
+  image: TASK_NAMES.ocr,
+  video: TASK_NAMES.videoOcr,
 };
 
 /**
