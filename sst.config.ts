@@ -19,7 +19,7 @@ export default $config({
   },
   async run() {
     // Modules are imported inside run(), where SST's globals (sst, aws, $app) exist.
-    const { resolveOptions } = await import('./infra/options.ts');
+    const { resolveOptions } = await import('./infra/resolve-options.ts');
     const { createStorage } = await import('./infra/storage.ts');
     const { createQueues } = await import('./infra/queues.ts');
     const { createSecrets } = await import('./infra/secrets.ts');

@@ -185,7 +185,7 @@ function showStatus(board: StatusBoard, input: Input, job: JobView, eta: EtaEsti
 }
 
 /** Polls the job until it is final. Transient failures (network, 5xx) are retried a few times. */
-export async function waitForJob(
+async function waitForJob(
   client: FerryClient,
   jobId: string,
   io: Pick<CliIo, 'sleep' | 'pollIntervalMs' | 'push'>,

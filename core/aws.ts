@@ -24,8 +24,13 @@ export interface AwsClientConfig {
   region?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /**
-   * SDK attempts per call, retries included. @default the SDK's 3. The worker sets 1: its own
-   * withRetry (gpu-worker/retry.ts) owns retries, with a budget long enough for an outage.
+   * SDK attempts per call, retries included. @default the SDK's 3, for every client Ferry makes,
+   * the worker's included. The worker wraps some calls in withRetry (gpu-worker/retry.ts) and
+   * keeps the SDK's attempts under it on purpose: the same clients also make the calls withRetry
+   * does not wrap (receive, download, result upload, checkpoints), which need the SDK's quick
+   * retries of a dropped connection; under withRetry the two stack only briefly, since withRetry's
+   * budget is time (FERRY_AWS_RETRY_SEC), not attempts, and the SDK's retry quota (standard mode)
+   * runs dry in an outage, leaving one SDK attempt per withRetry try.
    */
   maxAttempts?: number;
   /** Replaces Ferry's connect and idle timeouts (e.g. a bench client with its own agent). */

@@ -11,8 +11,12 @@ export const KEY_PREFIX = {
   results: 'results/',
 } as const;
 
-/** The task a job runs when nobody names one and its media type says nothing (see media-types.ts). */
-export const DEFAULT_TASK = 'ocr';
+/**
+ * Port of the worker's health endpoint (gpu-worker/health.ts: /healthz, /readyz, /metrics): the
+ * worker's default, the ECS container definition and health check (infra/worker-config.ts), and
+ * the Dockerfile's ENV, EXPOSE and HEALTHCHECK (which cannot import it: a unit test compares them).
+ */
+export const WORKER_HEALTH_PORT = 9400;
 
 /** Jobs queue settings (SQS). */
 export const QUEUE = {

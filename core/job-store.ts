@@ -532,7 +532,7 @@ function encodeCursor(key: Record<string, unknown>): string {
 }
 
 /** Throws on a cursor that is not one of ours, so the API can answer 400. */
-export function decodeCursor(cursor: string): Record<string, unknown> {
+function decodeCursor(cursor: string): Record<string, unknown> {
   const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   if (!parsed || typeof parsed !== 'object' || !('jobId' in parsed)) throw new Error('not a jobs cursor');
   return parsed as Record<string, unknown>;

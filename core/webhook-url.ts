@@ -115,7 +115,7 @@ export function urlHost(url: URL): string {
 /** Resolves every address of a host name (IPv4 and IPv6). */
 export type ResolveAll = (hostname: string) => Promise<LookupAddress[]>;
 
-export const resolveAll: ResolveAll = (hostname) =>
+const resolveAll: ResolveAll = (hostname) =>
   new Promise((resolve, reject) => {
     dnsLookup(hostname, { all: true, verbatim: true }, (error, addresses) =>
       error ? reject(error) : resolve(addresses),

@@ -6,14 +6,15 @@
  */
 import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
-import { JOB, QUEUE, RECONCILE } from '../core/config.ts';
+import { JOB, QUEUE, RECONCILE, WORKER_HEALTH_PORT } from '../core/config.ts';
 import { envBool, envEnum, envInt, envList, envNumber, readEnv } from '../core/env.ts';
 import { ConfigError } from '../core/errors.ts';
 
 const MiB = 1024 * 1024;
 const cores = availableParallelism();
 
-const WorkerEnvSchema = z.object({
+/** The worker's variables; README "The worker" lists each with its default (test/unit/gpu-worker/env-table.test.ts checks it). */
+export const WorkerEnvSchema = z.object({
   /** Identifies this worker in job records and logs. @default <hostname>-<pid> */
   FERRY_WORKER_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
   /**
@@ -82,8 +83,8 @@ const WorkerEnvSchema = z.object({
   FERRY_MAX_JOB_TIMEOUT_SEC: envNumber(0.1, 7 * 24 * 3600, 'seconds').default(JOB.maxTimeoutSec),
   /** On SIGTERM, how long in-flight jobs may finish before they are released, in seconds. @default 30 */
   FERRY_SHUTDOWN_GRACE_SEC: envNumber(0, 3600, 'seconds').default(30),
-  /** Port of the health and metrics endpoint (0 = any free port). @default 9400 */
-  FERRY_HEALTH_PORT: envInt(0, 65_535).default(9400),
+  /** Port of the health and metrics endpoint (0 = any free port). @default WORKER_HEALTH_PORT (9400) */
+  FERRY_HEALTH_PORT: envInt(0, 65_535).default(WORKER_HEALTH_PORT),
   /** Extra task modules (paths or package names), each default-exporting a TaskDefinition. */
   FERRY_TASK_MODULES: envList().default([]),
   /**
@@ -97,8 +98,6 @@ const WorkerEnvSchema = z.object({
   FERRY_CHECKPOINT_SEC: envNumber(0.1, 3600, 'seconds').default(30),
   FERRY_LOG_LEVEL: envEnum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
-
-export type WorkerEnv = z.input<typeof WorkerEnvSchema>;
 
 export interface WorkerConfig {
   workerId: string;

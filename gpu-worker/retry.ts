@@ -3,7 +3,8 @@
  * Retries of AWS calls with capped exponential backoff and full jitter, so a worker rides out an
  * endpoint that refuses or hangs for a while instead of failing jobs or exiting. Only errors that
  * another try can fix are retried: a failed condition (the job changed), a missing object or a
- * client error is returned to the caller at once.
+ * client error is returned to the caller at once. The SDK clients keep their own 3 attempts
+ * underneath (core/aws.ts AwsClientConfig.maxAttempts says why both).
  */
 import {
   InvalidInputError,

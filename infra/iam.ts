@@ -38,17 +38,17 @@ export const WILDCARD_ONLY_ACTIONS: readonly string[] = [
 ];
 
 /** ARN pattern of every object under a key prefix (e.g. "uploads/"). */
-export function objectsUnder(bucketArn: string, prefix: string): string {
+function objectsUnder(bucketArn: string, prefix: string): string {
   return `${bucketArn}/${prefix}*`;
 }
 
 /** ARN of the jobs table's status index (the GSI named in core/config.ts TABLE). */
-export function statusIndexArn(tableArn: string): string {
+function statusIndexArn(tableArn: string): string {
   return `${tableArn}/index/${TABLE.statusIndex.name}`;
 }
 
 /** ARN of the jobs table's client index (GET /jobs lists the caller's jobs through it). */
-export function clientIndexArn(tableArn: string): string {
+function clientIndexArn(tableArn: string): string {
   return `${tableArn}/index/${TABLE.clientIndex.name}`;
 }
 

@@ -2,13 +2,12 @@
  * @module infra/options
  * Every setting of the AWS stack in one place: one options interface per component (TSDoc gives
  * the unit and default), the defaults and the per-stage overrides; the checks are in
- * options-check.ts, the GPU instance table in instance-types.ts. Pure: no SST or Pulumi globals,
+ * options-check.ts, their merge in resolve-options.ts, the GPU instance table in instance-types.ts. Pure: no SST or Pulumi globals,
  * so tests import it directly. Shared facts (prefixes, queue timings, schema)
  * are NOT options: they come from core/config.ts and are the same locally and on AWS.
  */
 import { BUCKET_CORS, FUNCTIONS, JOB, LAMBDA_RUNTIME, WEBHOOK } from '../core/config.ts';
 import { OCR_TASK } from '../core/tasks.ts';
-import { validateOptions } from './options-check.ts';
 
 /** Retention values CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -346,27 +345,6 @@ export const STAGE_OVERRIDES: Readonly<Record<string, FerryOptionsOverrides>> = 
     storage: {},
   },
 };
-
-/** Defaults, then the stage's overrides, validated. Throws InfraOptionsError on a bad value. */
-export function resolveOptions(
-  stage: string,
-  overrides: FerryOptionsOverrides = STAGE_OVERRIDES[stage] ?? {},
-): FerryOptions {
-  const base = defaultOptions(stage);
-  const merged: FerryOptions = {
-    storage: { ...base.storage, ...overrides.storage },
-    functions: { ...base.functions, ...overrides.functions },
-    ingest: { ...base.ingest, ...overrides.ingest },
-    api: { ...base.api, ...overrides.api },
-    webhooks: { ...base.webhooks, ...overrides.webhooks },
-    network: { ...base.network, ...overrides.network },
-    gpuFleet: { ...base.gpuFleet, ...overrides.gpuFleet },
-    scaling: { ...base.scaling, ...overrides.scaling },
-    alarms: { ...base.alarms, ...overrides.alarms },
-  };
-  validateOptions(merged);
-  return merged;
-}
 
 /** SST's `logging.retention` key for a number of days (SST names durations, CloudWatch counts days). */
 export function sstRetention(days: LogRetentionDays): SstRetention {

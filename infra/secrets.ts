@@ -21,10 +21,7 @@ export interface Secrets {
 }
 
 /** `arn:<partition>:ssm:<region>:<account>:parameter/<name without its leading slash>`. */
-export function parameterArn(
-  a: { partition: string; region: string; accountId: string },
-  name: string,
-): string {
+function parameterArn(a: { partition: string; region: string; accountId: string }, name: string): string {
   return `arn:${a.partition}:ssm:${a.region}:${a.accountId}:parameter/${name.replace(/^\//, '')}`;
 }
 

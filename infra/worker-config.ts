@@ -4,6 +4,7 @@
  * data), the container definition and environment, and the AWS endpoints the worker must reach.
  * infra/gpu-fleet.ts and infra/network.ts turn these into resources; tests check them directly.
  */
+import { WORKER_HEALTH_PORT } from '../core/config.ts';
 import { resourcesToEnv } from '../core/resources.ts';
 
 /** Name of the worker container in the task definition. */
@@ -11,9 +12,6 @@ export const WORKER_CONTAINER_NAME = 'worker';
 
 /** GPUs per worker task. One task per GPU keeps the worker simple (one CUDA device, one session). */
 export const GPUS_PER_WORKER = 1;
-
-/** Port of the worker's health endpoint (gpu-worker/health.ts: /healthz, /readyz, /metrics). */
-export const WORKER_HEALTH_PORT = 9400;
 
 /** Environment the stack sets; `gpuFleet.environment` may not override these. */
 export const RESERVED_WORKER_ENV = [

@@ -17,5 +17,9 @@ fi
 npx tsc --noEmit -p .
 npx tsc --noEmit -p web
 npx biome check .
+# The layering (.dependency-cruiser.cjs): core/ at the floor, functions/ and gpu-worker/ apart, no cycles.
+npm run --silent check:layers
 bash scripts/check-infra.sh
-npx vitest run "$@"
+# The whole suite reports coverage against its per-folder floors (vitest.config.ts); a chosen
+# subset of files (`npm test -- <files>`) runs without, as its figures are not the suite's.
+if [ $# -eq 0 ]; then npx vitest run --coverage; else npx vitest run "$@"; fi

@@ -96,7 +96,7 @@ function outcomeFor(statusCode: number, location: string | undefined): PostOutco
  * The class of a network failure, never the raw message: "ECONNREFUSED 10.0.0.5:8443" stored
  * on the job and returned by the API would tell a client which hosts and ports answer.
  */
-export function describeNetworkError(error: NodeJS.ErrnoException): string {
+function describeNetworkError(error: NodeJS.ErrnoException): string {
   switch (error.code) {
     case 'ECONNREFUSED':
       return 'connection refused';

@@ -8,10 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { DEFAULT_TASK } from '../../core/config.ts';
 import { type Job, JobStatus } from '../../core/job.ts';
 import { newJobId, resultKey } from '../../core/keys.ts';
 import { SecretStore } from '../../core/secrets.ts';
+import { OCR_TASK } from '../../core/tasks.ts';
 import {
   enqueueWebhook,
   verifyWebhook,
@@ -141,7 +141,7 @@ export async function finishedJob(
   await stack.jobs.create({
     jobId,
     status: JobStatus.Queued,
-    task: DEFAULT_TASK,
+    task: OCR_TASK.name,
     bucket: stack.outputs.bucket,
     key: `uploads/${jobId}/page.png`,
     webhookUrl,

@@ -9,10 +9,10 @@ import {
   defaultOptions,
   type FerryOptionsOverrides,
   handlerOf,
-  resolveOptions,
   sstRetention,
 } from '../../../infra/options.ts';
 import { InfraOptionsError } from '../../../infra/options-check.ts';
+import { resolveOptions } from '../../../infra/resolve-options.ts';
 
 function invalid(overrides: FerryOptionsOverrides): InfraOptionsError {
   try {

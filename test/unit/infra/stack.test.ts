@@ -29,7 +29,8 @@ import {
   workerExecutionStatements,
   workerTaskStatements,
 } from '../../../infra/iam.ts';
-import { handlerOf, resolveOptions } from '../../../infra/options.ts';
+import { handlerOf } from '../../../infra/options.ts';
+import { resolveOptions } from '../../../infra/resolve-options.ts';
 import { scalingPlan, toPulumiStep } from '../../../infra/scaling-plan.ts';
 import { type Synth, synthesize } from '../../support/infra/synth.ts';
 

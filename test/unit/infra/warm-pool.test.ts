@@ -20,7 +20,7 @@ beforeAll(async () => {
       `import { createNetwork } from ${from('network.ts')};`,
       `import { createQueues } from ${from('queues.ts')};`,
       `import { createStorage } from ${from('storage.ts')};`,
-      `import { resolveOptions } from ${from('options.ts')};`,
+      `import { resolveOptions } from ${from('resolve-options.ts')};`,
       'async function program() {',
       "  const o = resolveOptions('ci', { gpuFleet: { warmPoolSize: 1 } });",
       '  const fleet = createGpuFleet({',

@@ -4,9 +4,9 @@
  * Standard Webhooks signature.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_TASK } from '../../../../core/config.ts';
 import { JobStatus } from '../../../../core/job.ts';
 import { resultKey } from '../../../../core/keys.ts';
+import { OCR_TASK } from '../../../../core/tasks.ts';
 import { webhookIdFor } from '../../../../core/webhooks.ts';
 import { handler as apiHandler } from '../../../../functions/api/handler.ts';
 import type { WebhookOptions } from '../../../../functions/webhook/options.ts';
@@ -67,7 +67,7 @@ describe('webhook delivery', () => {
       type: 'job.succeeded',
       jobId: job.jobId,
       status: JobStatus.Succeeded,
-      task: DEFAULT_TASK,
+      task: OCR_TASK.name,
       resultKey: resultKey(job.jobId),
       timings: { inference: 12, total: 40 },
       metadata: { order: '42' },
