@@ -31,7 +31,7 @@ export function startReconciler(o: ReconcilerSweepOptions): { stop(): void } {
       o.log.warn('reconciler sweep failed; will retry', { err: error });
     }
     // Apart from the reconciler, so that one failing does not hold back the other.
-    const recovery = o.ingestRecovery;
+    const recovery = o.ingestRecovery && { ...o.ingestRecovery, everySec: o.intervalMs / 1000 };
     if (recovery) {
       try {
         const report = await withRetry(() => recoverIngest(recovery, o.log), { maxElapsedMs: o.intervalMs });

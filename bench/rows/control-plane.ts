@@ -8,8 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { deriveJobId } from '../../core/keys.ts';
+import { startCountingProxy } from '../../test/support/aws-proxy.ts';
 import { startWorker } from '../../test/support/worker-process.ts';
-import { startCountingProxy } from '../counting-proxy.ts';
 import { type BenchStack, mapLimit, seedQueuedJobs, sleep, warmIngest } from '../stack.ts';
 import { mean, ratePerSec } from '../stats.ts';
 

@@ -18,7 +18,7 @@ import { pinoLog } from '../../gpu-worker/logger.ts';
 import { modelJobTask } from '../../gpu-worker/tasks/registry.ts';
 import { defaultOptions } from '../../infra/options.ts';
 import { targetBacklogPerWorker } from '../../infra/scaling-plan.ts';
-import { startCountingProxy } from '../counting-proxy.ts';
+import { startCountingProxy } from '../../test/support/aws-proxy.ts';
 import { type BenchStack, benchClients, seedQueuedJobs, sleep } from '../stack.ts';
 import { percentile, ratePerSec, round } from '../stats.ts';
 

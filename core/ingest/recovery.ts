@@ -20,7 +20,8 @@ import { sweepUploads, type UploadSweepReport } from './upload-sweep.ts';
 const DAY_SEC = 24 * 3600;
 const { orphanSweep } = INGEST_RECOVERY;
 
-const SettingsSchema = z
+/** The upload sweep's variables (the reconciler function's and the worker's). */
+export const UploadSweepEnvSchema = z
   .object({
     /** How often the bucket is swept for uploads without a job, in seconds; 0 turns it off. */
     FERRY_UPLOAD_SWEEP_SEC: envInt(0, DAY_SEC, 'seconds').default(orphanSweep.everySec),
@@ -44,7 +45,7 @@ export interface UploadSweepSettings {
 
 /** Throws ConfigError naming a bad variable. */
 export function uploadSweepSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): UploadSweepSettings {
-  const e = readEnv(SettingsSchema, env);
+  const e = readEnv(UploadSweepEnvSchema, env);
   return {
     everySec: e.FERRY_UPLOAD_SWEEP_SEC,
     minAgeSec: e.FERRY_UPLOAD_SWEEP_MIN_AGE_SEC,
@@ -57,6 +58,11 @@ export interface IngestRecoveryDeps {
   bucket: string;
   failuresQueueUrl: string;
   sweep: UploadSweepSettings;
+  /**
+   * The caller's period, in seconds: an event that fails its replay is tried again by the next
+   * run, not later. @default INGEST_RECOVERY.replayRetryAfterSec (the reconciler function's period)
+   */
+  everySec?: number;
   /** Without a clients table, nothing is counted and every caller sweeps each period. */
   stats?: IngestRecoveryStats;
 }
@@ -96,7 +102,14 @@ export async function recoverIngest(
   log: IngestLog,
   now = new Date(),
 ): Promise<IngestRecoveryReport> {
-  const replay = await replayIngestFailures(d.ingest, { queueUrl: d.failuresQueueUrl }, log);
+  const replay = await replayIngestFailures(
+    d.ingest,
+    {
+      queueUrl: d.failuresQueueUrl,
+      ...(d.everySec ? { retryAfterSec: Math.max(1, Math.ceil(d.everySec)) } : {}),
+    },
+    log,
+  );
   const sweep = (await sweepDue(d, now))
     ? await sweepUploads(
         d.ingest,

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { describe, expect, test } from 'vitest';
 import { ConfigError } from '../../../core/errors.ts';
+import { UploadSweepEnvSchema, uploadSweepSettingsFromEnv } from '../../../core/ingest/recovery.ts';
 import { RESOURCE_ENV, resourcesFromEnv } from '../../../core/resources.ts';
 import { WorkerEnvSchema, workerConfigFromEnv } from '../../../gpu-worker/config.ts';
 import { readVideoOptions } from '../../../gpu-worker/tasks/video/options.ts';
@@ -48,6 +49,12 @@ const SOURCES: readonly Source[] = [
     read: workerConfigFromEnv,
     variables: Object.keys(WorkerEnvSchema.shape),
   },
+  {
+    name: 'core/ingest/recovery.ts',
+    base: {},
+    read: uploadSweepSettingsFromEnv,
+    variables: Object.keys(UploadSweepEnvSchema.shape),
+  },
   // VideoEnvSchema is not exported, so its variables are only checked one way (table -> schema).
   { name: 'gpu-worker/tasks/video/options.ts', base: {}, read: readVideoOptions },
 ];
@@ -76,6 +83,10 @@ const DESCRIBED_DEFAULTS: Readonly<Record<string, { text: string; check: () => v
   FERRY_DLQ_URL: {
     text: 'unset',
     check: () => expect(resourcesFromEnv(REQUIRED_RESOURCES).dlqUrl).toBeUndefined(),
+  },
+  FERRY_INGEST_FAILURES_QUEUE_URL: {
+    text: 'unset',
+    check: () => expect(resourcesFromEnv(REQUIRED_RESOURCES).ingestFailuresQueueUrl).toBeUndefined(),
   },
   FERRY_WORKER_ID: { text: '`<hostname>-<pid>`', check: () => expect(worker().workerId).toMatch(/-\d+$/) },
   FERRY_INFERENCE_THREADS: {

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classify, startCountingProxy } from '../../../bench/counting-proxy.ts';
+import { classify, startCountingProxy } from '../../support/aws-proxy.ts';
 
 let upstream: http.Server;
 let endpoint: string;
@@ -40,6 +40,21 @@ describe('counting proxy', () => {
       });
       proxy.reset();
       expect(proxy.counts().byService).toEqual({ S3: 0, SQS: 0, DynamoDB: 0 });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('resets the connections of a cut service while the others still answer, until restored', async () => {
+    const proxy = await startCountingProxy(endpoint);
+    const dynamo = () =>
+      fetch(`${proxy.url}/`, { method: 'POST', headers: { 'x-amz-target': 'DynamoDB_20120810.GetItem' } });
+    try {
+      proxy.cut('DynamoDB');
+      await expect(dynamo()).rejects.toThrow();
+      expect((await fetch(`${proxy.url}/bucket/key`)).status).toBe(200);
+      proxy.restore();
+      expect((await dynamo()).status).toBe(200);
     } finally {
       await proxy.close();
     }

@@ -1,7 +1,9 @@
 /**
- * @module bench/counting-proxy
+ * @module test/support/aws-proxy
  * An HTTP proxy in front of the emulator that counts AWS requests by service and operation, so
- * a row can say how many S3, SQS and DynamoDB calls a job costs. The worker is pointed at it with
+ * a bench row can say how many S3, SQS and DynamoDB calls a job costs, and can cut one service
+ * off (`cut('DynamoDB')`: its requests' connections are reset, as by an unreachable endpoint)
+ * while the others still answer, for the outage tests. Clients are pointed at it with
  * AWS_ENDPOINT_URL; the SDK's requests are forwarded unchanged. Hand-written (a few lines of
  * node:http) because the counting needs the X-Amz-Target header and the S3 method/path, which a
  * generic proxy library would hide behind its own hooks anyway.
@@ -16,6 +18,9 @@ export interface CountingProxy {
   /** Requests since the last reset, by service and by "Service Operation". */
   counts(): { byService: Record<Service, number>; byOperation: Record<string, number> };
   reset(): void;
+  /** Resets every request to `service` from now on, until restore(). */
+  cut(service: Service): void;
+  restore(): void;
   close(): Promise<void>;
 }
 
@@ -34,6 +39,7 @@ export async function startCountingProxy(endpoint: string): Promise<CountingProx
   const agent = new http.Agent({ keepAlive: true });
   let byService: Record<Service, number> = { S3: 0, SQS: 0, DynamoDB: 0 };
   let byOperation: Record<string, number> = {};
+  let cut: Service | undefined;
   const server = http.createServer((req, res) => {
     const target = req.headers['x-amz-target'];
     const [service, operation] = classify(
@@ -41,6 +47,10 @@ export async function startCountingProxy(endpoint: string): Promise<CountingProx
       req.url ?? '/',
       typeof target === 'string' ? target : undefined,
     );
+    if (service === cut) {
+      req.socket.destroy();
+      return;
+    }
     byService[service]++;
     const key = `${service} ${operation}`;
     byOperation[key] = (byOperation[key] ?? 0) + 1;
@@ -72,6 +82,12 @@ export async function startCountingProxy(endpoint: string): Promise<CountingProx
     reset() {
       byService = { S3: 0, SQS: 0, DynamoDB: 0 };
       byOperation = {};
+    },
+    cut(service) {
+      cut = service;
+    },
+    restore() {
+      cut = undefined;
     },
     async close() {
       server.closeAllConnections();
