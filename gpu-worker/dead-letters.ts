@@ -11,6 +11,7 @@ import { type Job, JobErrorCode } from '../core/job.ts';
 import type { JobStore } from '../core/job-store.ts';
 import { parseJobMessage } from '../core/queue-message.ts';
 import type { Logger } from './logger.ts';
+import { type PeriodicSweep, startPeriodicSweep } from './periodic-sweep.ts';
 import { withRetry } from './retry.ts';
 
 /** How long a handled dead letter stays hidden, in seconds (12 h, the SQS maximum). */
@@ -27,38 +28,26 @@ export interface DeadLetterSweeperOptions {
   onFailed(job: Job): Promise<void>;
 }
 
-export function startDeadLetterSweeper(options: DeadLetterSweeperOptions): { stop(): void } {
-  let running = false;
+export function startDeadLetterSweeper(options: DeadLetterSweeperOptions): PeriodicSweep {
   const sweep = async () => {
-    if (running) return;
-    running = true;
-    try {
-      for (;;) {
-        const out = await withRetry(
-          () =>
-            options.sqs.send(
-              new ReceiveMessageCommand({
-                QueueUrl: options.dlqUrl,
-                MaxNumberOfMessages: 10,
-                WaitTimeSeconds: 0,
-                VisibilityTimeout: HANDLED_VISIBILITY_SEC,
-              }),
-            ),
-          { maxElapsedMs: options.intervalMs },
-        );
-        if (!out.Messages?.length) break;
-        for (const message of out.Messages)
-          await failDeadLetter(options, parseJobMessage(message.Body)?.jobId);
-      }
-    } catch (error) {
-      options.log.warn('dead-letter sweep failed; will retry', { err: error });
-    } finally {
-      running = false;
+    for (;;) {
+      const out = await withRetry(
+        () =>
+          options.sqs.send(
+            new ReceiveMessageCommand({
+              QueueUrl: options.dlqUrl,
+              MaxNumberOfMessages: 10,
+              WaitTimeSeconds: 0,
+              VisibilityTimeout: HANDLED_VISIBILITY_SEC,
+            }),
+          ),
+        { maxElapsedMs: options.intervalMs },
+      );
+      if (!out.Messages?.length) return;
+      for (const message of out.Messages) await failDeadLetter(options, parseJobMessage(message.Body)?.jobId);
     }
   };
-  const timer = setInterval(sweep, options.intervalMs);
-  void sweep();
-  return { stop: () => clearInterval(timer) };
+  return startPeriodicSweep('dead-letter', options.intervalMs, [sweep], options.log);
 }
 
 async function failDeadLetter(options: DeadLetterSweeperOptions, jobId: string | undefined): Promise<void> {

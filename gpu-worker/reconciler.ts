@@ -8,6 +8,7 @@
 import { type IngestRecoveryDeps, recoverIngest } from '../core/ingest/recovery.ts';
 import { type ReconcileDeps, type ReconcileOptions, reconcile } from '../core/reconcile.ts';
 import type { Logger } from './logger.ts';
+import { type PeriodicSweep, startPeriodicSweep } from './periodic-sweep.ts';
 import { withRetry } from './retry.ts';
 
 export interface ReconcilerSweepOptions extends ReconcileDeps {
@@ -17,34 +18,20 @@ export interface ReconcilerSweepOptions extends ReconcileDeps {
   ingestRecovery?: IngestRecoveryDeps | undefined;
 }
 
-export function startReconciler(o: ReconcilerSweepOptions): { stop(): void } {
-  let running = false;
-  const sweep = async () => {
-    if (running) return;
-    running = true;
-    try {
-      const report = await withRetry(() => reconcile(o, o.options), { maxElapsedMs: o.intervalMs });
-      if (report.expired.length + report.sent.length + report.resent.length > 0) {
-        o.log.warn('reconciler: stranded jobs handled', { ...report });
-      }
-    } catch (error) {
-      o.log.warn('reconciler sweep failed; will retry', { err: error });
+export function startReconciler(o: ReconcilerSweepOptions): PeriodicSweep {
+  const stranded = async () => {
+    const report = await withRetry(() => reconcile(o, o.options), { maxElapsedMs: o.intervalMs });
+    if (report.expired.length + report.sent.length + report.resent.length > 0) {
+      o.log.warn('reconciler: stranded jobs handled', { ...report });
     }
-    // Apart from the reconciler, so that one failing does not hold back the other.
-    const recovery = o.ingestRecovery && { ...o.ingestRecovery, everySec: o.intervalMs / 1000 };
-    if (recovery) {
-      try {
-        const report = await withRetry(() => recoverIngest(recovery, o.log), { maxElapsedMs: o.intervalMs });
-        if (report.replay.replayed + report.replay.failed + (report.sweep?.orphans ?? 0) > 0) {
-          o.log.warn('ingest recovery: lost uploads handled', { ...report });
-        }
-      } catch (error) {
-        o.log.warn('ingest recovery failed; will retry', { err: error });
-      }
-    }
-    running = false;
   };
-  const timer = setInterval(sweep, o.intervalMs);
-  void sweep();
-  return { stop: () => clearInterval(timer) };
+  const recovery = o.ingestRecovery && { ...o.ingestRecovery, everySec: o.intervalMs / 1000 };
+  const lostUploads = async () => {
+    if (!recovery) return;
+    const report = await withRetry(() => recoverIngest(recovery, o.log), { maxElapsedMs: o.intervalMs });
+    if (report.replay.replayed + report.replay.failed + (report.sweep?.orphans ?? 0) > 0) {
+      o.log.warn('ingest recovery: lost uploads handled', { ...report });
+    }
+  };
+  return startPeriodicSweep('reconciler', o.intervalMs, [stranded, lostUploads], o.log);
 }
