@@ -3,7 +3,9 @@
  * The ingest function and the bucket notification that calls it for every object created under
  * uploads/, plus the queue that keeps S3 events Lambda gave up on.
  */
+
 import { FUNCTIONS, KEY_PREFIX, QUEUE } from '../core/config.ts';
+import { defaultClientEnv } from '../core/ingest/owner.ts';
 import { functionArgs, resourceEnvironment } from './functions.ts';
 import { ingestStatements, scoped } from './iam.ts';
 import { type FunctionsOptions, handlerOf, type IngestOptions } from './options.ts';
@@ -40,7 +42,7 @@ export function createIngest({ storage, clients, queues, functions, options }: I
       memory: `${options.memoryMb} MB`,
       environment: {
         ...resourceEnvironment(storage, queues, { clientsTable: clients.name }),
-        ...(options.defaultClientId ? { FERRY_DEFAULT_CLIENT_ID: options.defaultClientId } : {}),
+        ...defaultClientEnv(options.defaultClientId),
       },
       permissions: $resolve({
         bucketArn: storage.bucket.arn,

@@ -5,7 +5,9 @@
  * TTL (core/reconcile.ts), also while no GPU worker runs; and recovers lost uploads (replays the
  * ingest failures queue, sweeps uploads/ for objects without a job: core/ingest/recovery.ts).
  */
+
 import { FUNCTIONS, RECONCILE } from '../core/config.ts';
+import { defaultClientEnv } from '../core/ingest/owner.ts';
 import { functionArgs, resourceEnvironment } from './functions.ts';
 import { reconcilerStatements, scoped } from './iam.ts';
 import type { Ingest } from './ingest.ts';
@@ -44,7 +46,7 @@ export function createReconciler({
           clientsTable: clients.name,
           ingestFailuresQueueUrl: ingest.failures.url,
         }),
-        ...(ingestOptions.defaultClientId ? { FERRY_DEFAULT_CLIENT_ID: ingestOptions.defaultClientId } : {}),
+        ...defaultClientEnv(ingestOptions.defaultClientId),
       },
       permissions: $resolve({
         bucketArn: storage.bucket.arn,

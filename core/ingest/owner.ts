@@ -37,6 +37,11 @@ export function ownerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Owne
   };
 }
 
+/** The inverse of ownerSettingsFromEnv (for the default client only): infra/ sets it on the functions that ingest. */
+export function defaultClientEnv(defaultClientId: string | undefined): Record<string, string> {
+  return defaultClientId ? { FERRY_DEFAULT_CLIENT_ID: defaultClientId } : {};
+}
+
 export function ownerResolver(
   clients: Pick<ClientStore, 'getClient'> | undefined,
   defaultClientId?: string,

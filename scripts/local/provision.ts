@@ -49,6 +49,7 @@ import {
   TABLE,
   WEBHOOK,
 } from '../../core/config.ts';
+import { defaultClientEnv } from '../../core/ingest/owner.ts';
 import { ParameterAdmin } from '../../core/parameter-admin.ts';
 import { resourcesToEnv } from '../../core/resources.ts';
 import { bundleFunction } from './bundle.ts';
@@ -164,7 +165,7 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
   };
   const environment = {
     ...resourcesToEnv({ ...outputs, dlqUrl: undefined, ingestFailuresQueueUrl: undefined }),
-    ...(options.defaultClientId ? { FERRY_DEFAULT_CLIENT_ID: options.defaultClientId } : {}),
+    ...defaultClientEnv(options.defaultClientId),
     // Local receivers live on loopback, on any port; production refuses both.
     FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
     FERRY_WEBHOOK_PORTS: '*',
