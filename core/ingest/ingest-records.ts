@@ -14,6 +14,8 @@ import { resolveObject } from './resolve-object.ts';
 export type S3EventOrTest = { Records?: S3EventRecord[]; Event?: string };
 
 export interface IngestRecordsResult {
+  /** Records naming an upload (the others are skipped at once). */
+  tried: number;
   ingested: number;
   /** Records naming nothing to ingest: not an upload, or an object gone since the event. */
   skipped: number;
@@ -35,7 +37,7 @@ export async function ingestRecords(
     r.status === 'rejected' ? [{ key: records[i]?.s3.object.key ?? '', error: r.reason as unknown }] : [],
   );
   const ingested = results.filter((r) => r.status === 'fulfilled' && r.value).length;
-  return { ingested, skipped: all.length - ingested - failures.length, failures };
+  return { tried: records.length, ingested, skipped: all.length - ingested - failures.length, failures };
 }
 
 function isIngestible(record: S3EventRecord): boolean {

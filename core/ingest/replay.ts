@@ -37,7 +37,7 @@ const FailedEventSchema = z.union([
   z.object({ Records: z.array(z.unknown()) }).passthrough(),
 ]);
 
-export function s3EventOf(body: string | undefined): S3EventOrTest | undefined {
+function s3EventOf(body: string | undefined): S3EventOrTest | undefined {
   let json: unknown;
   try {
     json = JSON.parse(body ?? '');

@@ -25,7 +25,7 @@ export async function handler(event: S3EventOrTest): Promise<{ ingested: number;
   for (const { key, error } of result.failures) log.error('ingest failed', { key, error });
   if (result.failures.length > 0) {
     throw new Error(
-      `${result.failures.length} of ${event.Records?.length ?? 0} uploads failed to ingest; the event will be retried`,
+      `${result.failures.length} of ${result.tried} uploads failed to ingest; the event will be retried`,
     );
   }
   return { ingested: result.ingested, skipped: result.skipped };

@@ -3,12 +3,11 @@
  * uploads/ gets no event at all; the worker's sweep finds it within its period and it runs to
  * SUCCEEDED as one job. `ferry stats` then counts it as an orphaned upload found.
  */
-import { PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { main } from '../../cli/main.ts';
 import { JobStatus } from '../../core/job.ts';
 import { testIo } from '../support/cli.ts';
-import { createTestStack, type TestStack } from '../support/local-stack.ts';
+import { createTestStack, switchOffUploadEvents, type TestStack } from '../support/local-stack.ts';
 import { dropUpload, jobInState, SLEEP_METADATA, startSleepWorker } from '../support/sleep-jobs.ts';
 import type { WorkerProcess } from '../support/worker-process.ts';
 
@@ -21,12 +20,7 @@ let worker: WorkerProcess;
 
 beforeAll(async () => {
   stack = await createTestStack();
-  await stack.aws.s3.send(
-    new PutBucketNotificationConfigurationCommand({
-      Bucket: stack.outputs.bucket,
-      NotificationConfiguration: {},
-    }),
-  );
+  await switchOffUploadEvents(stack);
   worker = await startSleepWorker(stack, {
     FERRY_HEARTBEAT_SEC: '0.5',
     FERRY_RECONCILE_SEC: String(RECONCILE_SEC),

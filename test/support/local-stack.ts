@@ -3,6 +3,7 @@
  * the functions and worker read, and AWS clients pointed at it.
  */
 import { randomBytes } from 'node:crypto';
+import { PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
 import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { type AwsClients, createAwsClients } from '../../core/aws.ts';
 import { JobStore } from '../../core/job-store.ts';
@@ -47,6 +48,19 @@ export function stackEnv(outputs: LocalOutputs): Record<string, string> {
     FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
     FERRY_WEBHOOK_PORTS: '*',
   };
+}
+
+/**
+ * Switches the stack's bucket notification off: from now on an upload gets no S3 event at all,
+ * as when one is lost (the upload sweep's tests).
+ */
+export async function switchOffUploadEvents(stack: TestStack): Promise<void> {
+  await stack.aws.s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: stack.outputs.bucket,
+      NotificationConfiguration: {},
+    }),
+  );
 }
 
 /** Polls `check` until it returns a value or `timeoutMs` passes. */

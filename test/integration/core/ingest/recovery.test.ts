@@ -4,7 +4,7 @@
  * objects that never had an event into jobs (and leaves young, old and already-ingested ones
  * alone), one caller per period sweeps, and the counts add up for `ferry stats`.
  */
-import { PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { ingestDeps } from '../../../../core/ingest/ingest-deps.ts';
@@ -15,7 +15,12 @@ import { replayIngestFailures } from '../../../../core/ingest/replay.ts';
 import { sweepUploads } from '../../../../core/ingest/upload-sweep.ts';
 import { JobStatus } from '../../../../core/job.ts';
 import { deriveJobId, newJobId, normaliseEtag } from '../../../../core/keys.ts';
-import { createTestStack, drainQueue, type TestStack } from '../../../support/local-stack.ts';
+import {
+  createTestStack,
+  drainQueue,
+  switchOffUploadEvents,
+  type TestStack,
+} from '../../../support/local-stack.ts';
 
 let stack: TestStack;
 let deps: IngestDeps;
@@ -24,12 +29,7 @@ const quiet = { info: () => {}, warn: () => {} };
 beforeAll(async () => {
   stack = await createTestStack();
   // No events: every object put here is what a lost S3 event leaves behind.
-  await stack.aws.s3.send(
-    new PutBucketNotificationConfigurationCommand({
-      Bucket: stack.outputs.bucket,
-      NotificationConfiguration: {},
-    }),
-  );
+  await switchOffUploadEvents(stack);
   deps = ingestDeps(stack.aws, stack.outputs, stack.env);
 });
 
