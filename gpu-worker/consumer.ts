@@ -117,7 +117,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       } catch (error) {
         if (this.stopping) break;
         const delayMs = backoffDelayMs(failures++, 200, this.#options.maxReceiveBackoffMs ?? 5000);
-        this.#options.log.error('receive failed; backing off', { err: error, failures, delayMs });
+        this.#options.log.error('receive failed; backing off', { error, failures, delayMs });
         await sleep(delayMs, this.#stopPolling.signal);
         continue;
       }
@@ -129,7 +129,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       try {
         await this.#options.afterReceive?.(messages.length, this.#inFlight.size);
       } catch (error) {
-        this.#options.log.warn('afterReceive hook failed', { err: error });
+        this.#options.log.warn('afterReceive hook failed', { error });
       }
       for (const message of messages) this.#track(message);
     }
@@ -168,7 +168,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       );
     } catch (error) {
       // They come back after their visibility timeout instead.
-      this.#options.log.warn('could not release messages received while stopping', { err: error });
+      this.#options.log.warn('could not release messages received while stopping', { error });
     }
   }
 
@@ -183,7 +183,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         (error: unknown) => {
           // Only infrastructure errors that outlived the runner's retries reach here: the
           // message stays in the queue and comes back after its visibility timeout.
-          this.#options.log.error('message processing failed', { err: error, messageId: message.MessageId });
+          this.#options.log.error('message processing failed', { error, messageId: message.MessageId });
         },
       )
       .finally(() => {

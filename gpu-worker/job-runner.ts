@@ -144,7 +144,7 @@ export class JobRunner {
         workerId: config.workerId,
         periodMs: config.heartbeatMs,
         visibilityTimeoutSec: config.visibilityTimeoutSec,
-        onError: (error) => log.warn('heartbeat failed; will retry', { err: error }),
+        onError: (error) => log.warn('heartbeat failed; will retry', { error }),
       },
       job.jobId,
       receiptHandle,
@@ -422,7 +422,7 @@ export class JobRunner {
     }
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
     if (receiveCount >= config.maxReceiveCount) {
-      log.error('job failed: retries exhausted; message goes to the DLQ', { err: error, receiveCount });
+      log.error('job failed: retries exhausted; message goes to the DLQ', { error, receiveCount });
       const reason = `Processing failed ${receiveCount} times; last error: ${(error as Error).message}`;
       return this.#endFailed(
         run,
@@ -435,7 +435,7 @@ export class JobRunner {
       () => {},
     );
     await this.#changeVisibility(receiptHandle, delaySec, log);
-    log.warn('transient failure; retrying later', { err: error, receiveCount, delaySec });
+    log.warn('transient failure; retrying later', { error, receiveCount, delaySec });
     return { outcome: 'retry', jobId: job.jobId, error, delaySec };
   }
 
@@ -481,8 +481,7 @@ export class JobRunner {
     return withRetry(fn, {
       maxElapsedMs: this.#deps.config.awsRetryMs,
       ...(signal ? { signal } : {}),
-      onRetry: (error, attempt, delayMs) =>
-        log.warn(`${what} failed; retrying`, { err: error, attempt, delayMs }),
+      onRetry: (error, attempt, delayMs) => log.warn(`${what} failed; retrying`, { error, attempt, delayMs }),
     });
   }
 }
@@ -520,5 +519,5 @@ async function timed<T>(timings: JobTimings, stage: keyof JobTimings, fn: () => 
 async function removeQuietly(checkpoints: CheckpointStore | undefined, log: Logger): Promise<void> {
   await checkpoints
     ?.remove()
-    .catch((error: unknown) => log.warn('could not delete the checkpoint', { err: error }));
+    .catch((error: unknown) => log.warn('could not delete the checkpoint', { error }));
 }

@@ -1,7 +1,8 @@
 /**
  * @module gpu-worker/logger
  * Structured JSON logs (pino) in Ferry's one logging shape (core/log.ts: message first, then
- * fields). Every job line carries jobId and key; errors go under `err` (pino's serializer).
+ * fields). Every job line carries jobId and key; errors go under `error`, as in
+ * the functions' Powertools lines, through pino's error serializer.
  */
 import { pino } from 'pino';
 import type { Log, LogFields } from '../core/log.ts';
@@ -19,6 +20,12 @@ export function pinoLog(p: pino.Logger): Log {
   };
 }
 
-export function createLogger(level: string): Logger {
-  return pinoLog(pino({ level, base: { service: 'ferry-worker' } }));
+/** The worker's logger; `destination` is for tests (default: stdout). */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  const options = {
+    level,
+    base: { service: 'ferry-worker' },
+    serializers: { error: pino.stdSerializers.err },
+  };
+  return pinoLog(destination ? pino(options, destination) : pino(options));
 }

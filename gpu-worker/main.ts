@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   dependencies.watch('s3', aws.s3);
   // Last resort: a rejection nothing awaited is logged, not allowed to end the process (Node's
   // default), so one missed catch around a dependency cannot take down every job in flight.
-  process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { err: reason }));
+  process.on('unhandledRejection', (reason) => log.error('unhandled rejection', { error: reason }));
 
   const pool = new InferencePool({
     threads: config.inferenceThreads,
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
       { preferred: info.fallbackFrom, using: info.executionProvider, reason: info.fallbackReason },
     );
   }
-  pool.on('threadExit', (error) => log.error('inference thread exited; restarting it', { err: error }));
+  pool.on('threadExit', (error) => log.error('inference thread exited; restarting it', { error }));
 
   const jobs = new JobStore({ dynamo: aws.dynamo, table: resources.table });
   const tasks = await loadJobTasks(config.taskModules, config.builtInTasks, config.maxInputBytes);

@@ -25,7 +25,7 @@ export function startPeriodicSweep(
       try {
         await step();
       } catch (error) {
-        log.warn(`${name} sweep failed; will retry`, { err: error });
+        log.warn(`${name} sweep failed; will retry`, { error });
       }
     }
     running = false;

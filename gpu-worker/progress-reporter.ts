@@ -60,7 +60,7 @@ export function createProgressReporter(options: ProgressReporterOptions): Progre
         () => {},
         (error: unknown) => {
           if (!(error instanceof JobStateConflictError))
-            options.log.warn('progress write failed; the next one will retry', { err: error });
+            options.log.warn('progress write failed; the next one will retry', { error });
         },
       ),
     );

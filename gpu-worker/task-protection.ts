@@ -140,7 +140,7 @@ export class TaskProtection {
       this.#o.log.debug('task scale-in protection set', { enabled });
       return true;
     } catch (error) {
-      this.#o.log.warn('could not set ECS task scale-in protection; will retry', { err: error, enabled });
+      this.#o.log.warn('could not set ECS task scale-in protection; will retry', { error, enabled });
       return false;
     }
   }

@@ -3,15 +3,16 @@
  * What the API's routes need, passed in (habit: clients through options, so tests can point
  * them at the emulator or stub them), and how the Lambda builds it from the environment.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { awsClient, createAwsClients } from '../../core/aws.ts';
 import { ClientStore } from '../../core/client-store.ts';
 import { JobStore } from '../../core/job-store.ts';
+import type { Log } from '../../core/log.ts';
 import { resourcesFromEnv } from '../../core/resources.ts';
 import { SecretStore } from '../../core/secrets.ts';
 import type { ResolveAll } from '../../core/webhook-url.ts';
+import { functionLog } from '../log.ts';
 import type { ClientDirectory } from './auth.ts';
 import { type ApiOptions, apiOptionsFromEnv } from './options.ts';
 
@@ -30,7 +31,7 @@ export interface ApiDeps {
   /** The webhooks queue; without it a cancel sends no webhook (logged). */
   webhookQueueUrl?: string;
   options: ApiOptions;
-  logger: Logger;
+  logger: Log;
   /** DNS for webhook URL checks; replaceable in tests. */
   resolve?: ResolveAll;
   now?: () => Date;
@@ -60,6 +61,6 @@ export function apiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiDeps {
     bucket: resources.bucket,
     ...(resources.webhookQueueUrl ? { webhookQueueUrl: resources.webhookQueueUrl } : {}),
     options,
-    logger: new Logger({ serviceName: 'ferry-api' }),
+    logger: functionLog('api'),
   };
 }

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { functionLog } from '../log.ts';
 import { handler as apiHandler, loadApi } from './handler.ts';
 import { serveWebApp, type WebAppOptions } from './web-files.ts';
 
@@ -32,6 +33,8 @@ export interface LocalApi {
 /** API Gateway's payload limit. */
 const MAX_EVENT_BODY_BYTES = 10 * 1024 * 1024;
 
+const log = functionLog('api-local');
+
 export async function startLocalApi(options: LocalApiOptions = {}): Promise<LocalApi> {
   const host = options.host ?? '127.0.0.1';
   if (!options.handler) loadApi(); // validates the configuration now rather than on the first request
@@ -43,7 +46,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       await serve(handler, req, res);
     };
     answer().catch((error: unknown) => {
-      console.error('local API adapter error', error);
+      log.error('local API adapter error', { error });
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'Internal error' } }));
     });

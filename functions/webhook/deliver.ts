@@ -13,10 +13,10 @@
  * Each event is signed with its client's secrets (SSM, core/secrets.ts): one `v1,` signature per
  * secret, so during a rotation receivers holding either the old or the new secret can verify.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { ConfigError } from '../../core/errors.ts';
 import { isFinal, type Job, type WebhookDelivery } from '../../core/job.ts';
 import type { JobStore } from '../../core/job-store.ts';
+import type { Log } from '../../core/log.ts';
 import type { SecretStore } from '../../core/secrets.ts';
 import { assertAllowedPort, parseWebhookUrl, WebhookUrlError } from '../../core/webhook-url.ts';
 import {
@@ -38,7 +38,7 @@ export interface DeliverDeps {
   options: WebhookOptions;
   /** Clients' signing secrets (SSM, cached). */
   secrets: Pick<SecretStore, 'webhookSecrets'>;
-  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  logger: Log;
   /** The HTTP POST; replaceable in unit tests. */
   post?: typeof postWebhook;
   now?: () => Date;

@@ -6,7 +6,6 @@
  * message); only errors that lost the attempt's bookkeeping (DynamoDB, SQS) are reported, so
  * SQS delivers that message again after its visibility timeout.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createAwsClients } from '../../core/aws.ts';
 import { ConfigError } from '../../core/errors.ts';
@@ -14,16 +13,15 @@ import { JobStore } from '../../core/job-store.ts';
 import { resourcesFromEnv } from '../../core/resources.ts';
 import { SecretStore } from '../../core/secrets.ts';
 import { parseWebhookMessage } from '../../core/webhooks.ts';
+import { functionLog } from '../log.ts';
 import { type DeliverDeps, deliverWebhook } from './deliver.ts';
 import { webhookOptionsFromEnv } from './options.ts';
 
-let logger: Logger | undefined;
 let deps: DeliverDeps | undefined;
 
 /** Builds the dependencies from the environment once per cold start; throws ConfigError if any is wrong. */
 function getDeps(): DeliverDeps {
   if (!deps) {
-    logger ??= new Logger({ serviceName: 'ferry-webhook' });
     const resources = resourcesFromEnv();
     if (!resources.webhookQueueUrl)
       throw new ConfigError('Invalid configuration:\n  FERRY_WEBHOOK_QUEUE_URL: is required');
@@ -34,7 +32,7 @@ function getDeps(): DeliverDeps {
       queue: { sqs: aws.sqs, queueUrl: resources.webhookQueueUrl },
       options,
       secrets: new SecretStore({ prefix: options.parameterPrefix }),
-      logger,
+      logger: functionLog('webhook'),
     };
   }
   return deps;

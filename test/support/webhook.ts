@@ -18,6 +18,7 @@ import {
   type WebhookEvent,
   WebhookVerificationError,
 } from '../../core/webhooks.ts';
+import { powertoolsLog } from '../../functions/log.ts';
 import type { DeliverDeps } from '../../functions/webhook/deliver.ts';
 import { handleWebhookBatch } from '../../functions/webhook/handler.ts';
 import type { WebhookOptions } from '../../functions/webhook/options.ts';
@@ -183,6 +184,6 @@ export function deliverDeps(stack: TestStack, options: Partial<WebhookOptions> =
       ...options,
     },
     secrets: new SecretStore({ prefix: stack.outputs.parameterPrefix }),
-    logger: new Logger({ serviceName: 'ferry-webhook-test', logLevel: 'SILENT' }),
+    logger: powertoolsLog(new Logger({ serviceName: 'ferry-webhook-test', logLevel: 'SILENT' })),
   };
 }

@@ -3,9 +3,8 @@
  * then fields), and writes them as pino would, fields merged and the message under `msg`.
  */
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
-import { pinoLog } from '../../../gpu-worker/logger.ts';
+import { createLogger } from '../../../gpu-worker/logger.ts';
 
 function captured() {
   const lines: Record<string, unknown>[] = [];
@@ -15,14 +14,14 @@ function captured() {
       done();
     },
   });
-  return { lines, log: pinoLog(pino({ level: 'debug' }, stream)) };
+  return { lines, log: createLogger('debug', stream) };
 }
 
-describe('pinoLog', () => {
+describe('createLogger', () => {
   test('writes the message and the fields, children add theirs', async () => {
     const { lines, log } = captured();
     log.info('job claimed', { attempt: 1 });
-    log.child({ jobId: 'j1' }).warn('heartbeat failed', { err: new Error('boom') });
+    log.child({ jobId: 'j1' }).warn('heartbeat failed', { error: new Error('boom') });
     log.error('plain');
     await new Promise((r) => setImmediate(r));
     expect(lines[0]).toMatchObject({ msg: 'job claimed', attempt: 1, level: 30 });
@@ -30,7 +29,7 @@ describe('pinoLog', () => {
       msg: 'heartbeat failed',
       jobId: 'j1',
       level: 40,
-      err: expect.objectContaining({ message: 'boom' }),
+      error: expect.objectContaining({ type: 'Error', message: 'boom', stack: expect.any(String) }),
     });
     expect(lines[2]).toMatchObject({ msg: 'plain', level: 50 });
   });

@@ -17,6 +17,7 @@ import { JobStore } from '../../../../core/job-store.ts';
 import { createApp } from '../../../../functions/api/app.ts';
 import type { ApiDeps } from '../../../../functions/api/deps.ts';
 import { type ApiOptions, apiOptions } from '../../../../functions/api/options.ts';
+import { powertoolsLog } from '../../../../functions/log.ts';
 import { invoke, type TestRequest } from '../../../support/api.ts';
 
 const KEY = 'unit-test-key-0123456789';
@@ -56,7 +57,7 @@ function createHandler(options: Partial<ApiOptions> = {}, extra: Partial<ApiDeps
     },
     secrets: { cursorKey: async () => Buffer.alloc(32, 7) },
     options: apiOptions(options),
-    logger: new Logger({ serviceName: 'api-unit', logLevel: 'SILENT' }),
+    logger: powertoolsLog(new Logger({ serviceName: 'api-unit', logLevel: 'SILENT' })),
     resolve: async (host) =>
       host === 'internal.example.com'
         ? [{ address: '10.1.2.3', family: 4 }]

@@ -14,6 +14,7 @@ import { WEBHOOK } from '../../../../core/config.ts';
 import { type Job, JobStatus } from '../../../../core/job.ts';
 import { JobStore } from '../../../../core/job-store.ts';
 import { enqueueWebhook, retryDelaySec, webhookEventFor } from '../../../../core/webhooks.ts';
+import { powertoolsLog } from '../../../../functions/log.ts';
 import { type DeliverDeps, deliverWebhook } from '../../../../functions/webhook/deliver.ts';
 import { webhookOptionsFromEnv } from '../../../../functions/webhook/options.ts';
 import { type PostOutcome, postWebhook } from '../../../../functions/webhook/post.ts';
@@ -54,7 +55,7 @@ function deps(post: (...args: Parameters<typeof postWebhook>) => Promise<PostOut
       requestTimeoutMs: 1000,
     },
     secrets: { webhookSecrets: async () => ['whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY='] },
-    logger: new Logger({ serviceName: 'unit', logLevel: 'SILENT' }),
+    logger: powertoolsLog(new Logger({ serviceName: 'unit', logLevel: 'SILENT' })),
     post,
     now: () => new Date('2026-01-01T00:00:05.000Z'),
   };
