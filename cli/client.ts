@@ -18,7 +18,7 @@ import {
   type UploadTarget,
 } from '../core/api-client.ts';
 import type { ApiConfig } from './config.ts';
-import { ApiRequestError, CliConfigError, TransferError } from './errors.ts';
+import { CliConfigError, TransferError } from './errors.ts';
 
 export type { CreatedUpload, CreateUploadBody, JobListView, JobView, UploadTarget };
 
@@ -121,7 +121,7 @@ export class FerryClient {
   /** The result JSON of a SUCCEEDED job: inline when the API included it, else downloaded. */
   async result(job: JobView): Promise<unknown> {
     if (!job.result)
-      throw new ApiRequestError(409, 'NO_RESULT', `Job ${job.jobId} has no result (${job.status})`);
+      throw new FerryApiError(409, 'NO_RESULT', `Job ${job.jobId} has no result (${job.status})`);
     if (job.result.data !== undefined) return job.result.data;
     const res = await this.#fetch(job.result.url);
     if (!res.ok) throw new TransferError(res.status, `Result download failed: HTTP ${res.status}`);
@@ -134,8 +134,6 @@ export class FerryClient {
       return await call(this.#api);
     } catch (error) {
       if (error instanceof FerryUnreachableError) throw new CliConfigError(error.message);
-      if (error instanceof FerryApiError)
-        throw new ApiRequestError(error.status, error.code, error.message, error.body);
       throw error;
     }
   }

@@ -6,12 +6,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { FerryApiError } from '../core/api-client.ts';
 import { JobStatus } from '../core/job.ts';
 import { type Command, isOperatorCommand, parseCommandLine, USAGE } from './args.ts';
 import { FerryClient } from './client.ts';
 import { isAdminCommand, runAdmin } from './clients.ts';
 import { resolveApiConfig } from './config.ts';
-import { ApiRequestError, ExitCode, exitCodeFor, UsageError } from './errors.ts';
+import { ExitCode, exitCodeFor, UsageError } from './errors.ts';
 import { describeJob, jobsTable, resultText } from './format.ts';
 import { type CliIo, processIo } from './io.ts';
 import { runOperatorCommand } from './operator-command.ts';
@@ -119,7 +120,7 @@ async function runCommand(command: ApiCommand, client: FerryClient, io: CliIo): 
         print(job, () => `Canceled ${job.jobId}`);
         return ExitCode.Ok;
       } catch (error) {
-        if (error instanceof ApiRequestError && error.status === 409) {
+        if (error instanceof FerryApiError && error.status === 409) {
           const status = (error.body as { error?: { status?: string } } | undefined)?.error?.status;
           io.stderr.write(
             `ferry: job ${command.jobId} already finished${status ? ` (${status})` : ''}; nothing to cancel\n`,

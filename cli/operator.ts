@@ -23,7 +23,7 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { RECONCILE } from '../core/config.ts';
-import { JobStateConflictError } from '../core/errors.ts';
+import { FerryError, JobStateConflictError } from '../core/errors.ts';
 import { ingestDeps } from '../core/ingest/ingest-deps.ts';
 import { type IngestRecoveryCounts, IngestRecoveryStats } from '../core/ingest/recovery-stats.ts';
 import { type ReplayReport, replayIngestFailures } from '../core/ingest/replay.ts';
@@ -35,8 +35,9 @@ import { CliConfigError } from './errors.ts';
 import type { OperatorClients } from './operator-config.ts';
 
 /** A command that could not do what was asked for this job (exit 1). */
-export class OperatorError extends Error {
+export class OperatorError extends FerryError {
   override readonly name = 'OperatorError';
+  readonly code = 'OPERATOR';
 }
 
 // --- stats ---

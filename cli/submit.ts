@@ -5,13 +5,14 @@
  * --wait follows every job until it is final, then prints each result's text (or error).
  */
 import path from 'node:path';
+import { FerryApiError } from '../core/api-client.ts';
 import { formatBytes } from '../core/format-bytes.ts';
 import { isFinal, JobStatus } from '../core/job.ts';
 import { MEDIA_TYPES, mediaTypeForFileName } from '../core/media-types.ts';
 import { MultipartUploadError, type SendPart, uploadMultipart } from '../core/multipart-upload.ts';
 import type { Command } from './args.ts';
 import type { FerryClient, JobView } from './client.ts';
-import { ApiRequestError, CliConfigError, ExitCode, exitCodeFor, UsageError } from './errors.ts';
+import { CliConfigError, ExitCode, exitCodeFor, UsageError } from './errors.ts';
 import { resultText } from './format.ts';
 import type { CliIo } from './io.ts';
 import { EtaEstimator, progressLine } from './progress-bar.ts';
@@ -203,7 +204,7 @@ async function waitForJob(
       if (isFinal(job.status)) return job;
     } catch (error) {
       const transient =
-        error instanceof CliConfigError || (error instanceof ApiRequestError && error.status >= 500);
+        error instanceof CliConfigError || (error instanceof FerryApiError && error.status >= 500);
       if (!transient || ++failures > MAX_POLL_FAILURES) throw error;
     }
     await io.sleep(io.pollIntervalMs);

@@ -18,6 +18,7 @@ import type {
   ResultView,
   UploadTarget,
 } from './api/index.ts';
+import { FerryError } from './errors.ts';
 
 export type { PushEvent, PushMessage, PushReply, PushRequest } from './api/push-events.ts';
 export { PushWatcher } from './push-client.ts';
@@ -43,7 +44,7 @@ export interface FerryApiConfig {
 }
 
 /** The API answered with an error: its status, code and sentence. */
-export class FerryApiError extends Error {
+export class FerryApiError extends FerryError {
   readonly status: number;
   readonly code: string;
   readonly body: unknown;
@@ -57,7 +58,8 @@ export class FerryApiError extends Error {
 }
 
 /** The API could not be reached at all. */
-export class FerryUnreachableError extends Error {
+export class FerryUnreachableError extends FerryError {
+  readonly code = 'API_UNREACHABLE';
   readonly apiUrl: string;
   constructor(apiUrl: string, reason: string) {
     super(`Cannot reach the API at ${apiUrl} (${reason})`);
