@@ -1,7 +1,8 @@
 /**
  * Bad videos each fail their own job with INVALID_INPUT and a sentence saying why, and the worker
  * carries on: empty, over the byte limit, over the duration limit, audio only, not a video,
- * truncated (MP4 without its index; Matroska cut short), and a codec nobody decodes. An image
+ * truncated (MP4 without its index; Matroska cut short), a codec nobody decodes, and a Matroska
+ * file whose container declares 5 s but which holds 300 s of frames. An image
  * and a VP9 WebM sent right after them succeed.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -11,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isFinal, JobStatus } from '../../core/job.ts';
 import { createTestStack, type TestStack } from '../support/local-stack.ts';
 import { dropUpload, jobInState } from '../support/sleep-jobs.ts';
-import { audioOnlyMp4, slideVideo } from '../support/test-videos.ts';
+import { audioOnlyMp4, lyingDurationMkv, slideVideo } from '../support/test-videos.ts';
 import { renderTextImage } from '../support/text-images.ts';
 import { startWorker, type WorkerProcess } from '../support/worker-process.ts';
 
@@ -44,12 +45,13 @@ const finalJob = (jobId: string) => jobInState(stack, jobId, (job) => isFinal(jo
 
 it('fails each bad video alone with INVALID_INPUT and a reason, then still runs an image and a video', async () => {
   const small = { width: 320, height: 240, slideSec: 2 };
-  const [mp4, mkv, long, audio, webm] = await Promise.all([
+  const [mp4, mkv, long, audio, webm, lying] = await Promise.all([
     slideVideo({ ...small, duration: 4 }).then((v) => readFile(v.file)),
     slideVideo({ ...small, duration: 4, format: 'mkv' }).then((v) => readFile(v.file)),
     slideVideo({ ...small, duration: 8 }).then((v) => readFile(v.file)),
     audioOnlyMp4().then((f) => readFile(f)),
     slideVideo({ ...small, duration: 4, format: 'webm' }).then((v) => readFile(v.file)),
+    lyingDurationMkv(300, 5).then((f) => readFile(f)),
   ]);
   expect(mp4.length).toBeLessThan(MAX_VIDEO_BYTES);
   // The sample entry's fourcc names the codec; an unknown one leaves ffmpeg without a decoder.
@@ -76,6 +78,11 @@ it('fails each bad video alone with INVALID_INPUT and a reason, then still runs 
       reason: /corrupt or truncated/,
     },
     unknownCodec: { jobId: await upload('odd.mp4', unknownCodec), reason: /codec "zzzz" is not supported/ },
+    // Declared 5 s is under the 6 s limit; the frames run on and are stopped at the limit.
+    understated: {
+      jobId: await upload('lying.mkv', lying),
+      reason: /runs longer than the 5 s its container declares, and past the limit of 6 s/,
+    },
   };
   for (const [name, { jobId, reason }] of Object.entries(cases)) {
     const job = await finalJob(jobId);

@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { resolveBinaries } from '../../gpu-worker/tasks/video/binaries.ts';
@@ -136,6 +136,35 @@ export async function audioOnlyMp4(): Promise<string> {
     'aac',
     partial,
   ]);
+  await rename(partial, file);
+  return file;
+}
+
+/**
+ * A Matroska file whose container lies about its length: `frames` one-second frames (64x36),
+ * with the Segment's Duration element rewritten to say `declaredSec`. The element is the only
+ * duration a Matroska container holds (ffprobe's format.duration), so the lie is written where
+ * a broken or hostile muxer would write it; the frames themselves are untouched.
+ */
+export async function lyingDurationMkv(frames: number, declaredSec: number): Promise<string> {
+  const dir = path.join(ROOT, '.ferry/test-media');
+  const file = path.join(dir, `lying-${frames}f-declares-${declaredSec}s.mkv`);
+  if (existsSync(file)) return file;
+  await mkdir(dir, { recursive: true });
+  const partial = `${file}.partial.${process.pid}.mkv`;
+  await run(FFMPEG, [
+    ...['-hide_banner', '-v', 'error', '-y'],
+    ...['-f', 'lavfi', '-i', `testsrc=s=64x36:r=1:d=${frames}`],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '10'],
+    partial,
+  ]);
+  const bytes = await readFile(partial);
+  // EBML: ID 0x4489 (Duration), size byte 0x88 (an 8-byte float), in TimecodeScale units, which
+  // ffmpeg writes as its default of 1 ms. The Segment Info comes before any frame data.
+  const at = bytes.subarray(0, 4096).indexOf(Buffer.from([0x44, 0x89, 0x88]));
+  if (at < 0) throw new Error(`no 8-byte Duration element at the start of ${partial}`);
+  bytes.writeDoubleBE(declaredSec * 1000, at + 3);
+  await writeFile(partial, bytes);
   await rename(partial, file);
   return file;
 }

@@ -3,10 +3,14 @@
  * Decodes a video into RGB frames at the sampling rate, scaled down by ffmpeg, streaming through
  * a pipe: one frame is in memory at a time (plus those the caller still holds), whatever the
  * video's length. Reading pauses while the caller is busy, and ffmpeg waits on the full pipe.
+ * ffmpeg reads local files in the accepted containers only (whitelists.ts), stops at the
+ * source's `maxSec` and `maxFrames` whatever the container says (decode-bound.ts), and is killed
+ * when the signal aborts.
  */
 import { spawn } from 'node:child_process';
 import { InvalidInputError } from '../task.ts';
 import type { Decoder } from './binaries.ts';
+import { INPUT_WHITELIST_ARGS } from './whitelists.ts';
 
 export interface FrameSource {
   ffmpeg: string;
@@ -19,6 +23,10 @@ export interface FrameSource {
   height: number;
   /** Start at this second (resuming after a checkpoint). */
   startSec: number;
+  /** Seconds of input to read from `startSec` on (ffmpeg's input `-t`). */
+  maxSec: number;
+  /** Sampled frames to deliver at most (ffmpeg's `-frames:v`). */
+  maxFrames: number;
   signal: AbortSignal;
 }
 
@@ -36,13 +44,16 @@ export async function* readFrames(source: FrameSource): AsyncGenerator<Frame> {
     '-v',
     'error',
     ...(source.decoder === 'nvdec' ? ['-hwaccel', 'cuda'] : []),
+    ...INPUT_WHITELIST_ARGS,
     ...(source.startSec > 0 ? ['-ss', source.startSec.toFixed(3)] : []),
+    ...['-t', source.maxSec.toFixed(3)],
     '-i',
     source.file,
     '-map',
     '0:v:0',
     '-vf',
     `fps=${source.fps},scale=${source.width}:${source.height}:flags=area`,
+    ...['-frames:v', String(source.maxFrames)],
     '-f',
     'rawvideo',
     '-pix_fmt',

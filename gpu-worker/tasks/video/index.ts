@@ -21,6 +21,7 @@ import {
   type JobTaskOutput,
 } from '../task.ts';
 import { chooseDecoder, type Decoder, resolveBinaries } from './binaries.ts';
+import { decodeBound, ffmpegLimits, isPastBound, pastBoundError } from './decode-bound.ts';
 import { meanAbsDiff, thumbnail } from './dedupe.ts';
 import { readFrames } from './frames.ts';
 import { readVideoOptions, type VideoOptions } from './options.ts';
@@ -89,9 +90,14 @@ async function runVideoOcr(
   const binaries = resolveBinaries(options);
   ctx.progress('decoding', 0, 1);
   const file = await input.path();
-  const info = await probeVideo(binaries.ffprobe, file, options.maxDurationSec);
+  const info = await probeVideo(binaries.ffprobe, file, {
+    maxDurationSec: options.maxDurationSec,
+    timeoutSec: options.probeTimeoutSec,
+    signal: ctx.signal,
+  });
   const fps = options.sampleFps;
   const frames = Math.max(1, Math.ceil(info.duration * fps - 1e-6));
+  const bound = decodeBound(info.duration, options.maxDurationSec, fps);
   const size = outputSize(info.width, info.height, options.maxSide);
   const resume = ctx.resumeFrom;
   const start = Math.min(resume?.nextFrame ?? 0, frames);
@@ -129,6 +135,7 @@ async function runVideoOcr(
         fps,
         ...size,
         startSec: start / fps,
+        ...ffmpegLimits(bound, start, fps),
         signal: ctx.signal,
       };
       for await (const frame of readFrames({ ...source, decoder })) {
@@ -136,6 +143,8 @@ async function runVideoOcr(
         decodedHere++;
         counts.decoded++;
         ctx.log.debug('video frame decoded', { frame: index });
+        // Leaving the loop stops ffmpeg (readFrames' finally).
+        if (isPastBound(bound, index)) throw pastBoundError(bound);
         const thumb = thumbnail(frame.data, size.width, size.height);
         const duplicate =
           options.duplicateThreshold > 0 &&

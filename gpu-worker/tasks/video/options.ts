@@ -21,6 +21,12 @@ const VideoEnvSchema = z.object({
   FERRY_VIDEO_MAX_SIDE: envInt(64, 8192, 'pixels').default(1280),
   /** Longest video accepted, in seconds. @default 7200 (2 h) */
   FERRY_VIDEO_MAX_DURATION_SEC: envNumber(1, 24 * 3600, 'seconds').default(7200),
+  /**
+   * How long ffprobe may take to read a video's container and streams, in seconds; past it the
+   * probe is killed and the job fails INVALID_INPUT. The file is local, so a probe that takes
+   * this long is reading a malformed (or hostile) file, not waiting on a network. @default 30
+   */
+  FERRY_VIDEO_PROBE_TIMEOUT_SEC: envNumber(1, 3600, 'seconds').default(30),
   /** Largest video file accepted, in bytes. @default 50 GiB */
   FERRY_VIDEO_MAX_BYTES: envInt(1, 5 * 1024 * GiB, 'bytes').default(50 * GiB),
   /**
@@ -39,6 +45,7 @@ export interface VideoOptions {
   duplicateThreshold: number;
   maxSide: number;
   maxDurationSec: number;
+  probeTimeoutSec: number;
   maxBytes: number;
   decoder: 'auto' | 'cpu' | 'nvdec';
   ffmpegPath?: string;
@@ -52,6 +59,7 @@ export function readVideoOptions(env: NodeJS.ProcessEnv = process.env): VideoOpt
     duplicateThreshold: e.FERRY_VIDEO_DUPLICATE_THRESHOLD,
     maxSide: e.FERRY_VIDEO_MAX_SIDE,
     maxDurationSec: e.FERRY_VIDEO_MAX_DURATION_SEC,
+    probeTimeoutSec: e.FERRY_VIDEO_PROBE_TIMEOUT_SEC,
     maxBytes: e.FERRY_VIDEO_MAX_BYTES,
     decoder: e.FERRY_VIDEO_DECODER,
     ...(e.FERRY_FFMPEG_PATH ? { ffmpegPath: e.FERRY_FFMPEG_PATH } : {}),

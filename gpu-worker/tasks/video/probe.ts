@@ -2,13 +2,19 @@
  * @module gpu-worker/tasks/video/probe
  * Reads a video's container and stream facts with ffprobe, and refuses what the task cannot
  * read with a sentence a user can act on: not a video, no video stream, unknown codec, too long.
+ * ffprobe reads local files in the accepted containers only (whitelists.ts), has a time limit
+ * (FERRY_VIDEO_PROBE_TIMEOUT_SEC) and is killed when the job's signal aborts.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { labelList, mediaTypesOf } from '../../../core/media-types.ts';
 import { InvalidInputError } from '../task.ts';
+import { INPUT_WHITELIST_ARGS, isFormatRefused } from './whitelists.ts';
 
 const run = promisify(execFile);
+
+/** ffprobe's JSON for a file with thousands of streams or huge tags; more than this is refused. */
+const MAX_PROBE_OUTPUT_BYTES = 16 * 1024 * 1024;
 
 export interface VideoInfo {
   /** Seconds. */
@@ -41,25 +47,23 @@ interface ProbeOutput {
 }
 
 const VIDEO_TYPES = mediaTypesOf('video');
-const CONTAINERS: ReadonlySet<string> = new Set(VIDEO_TYPES.map((m) => m.decoderFormat));
 
-export async function probeVideo(ffprobe: string, file: string, maxDurationSec: number): Promise<VideoInfo> {
-  let output: ProbeOutput;
-  try {
-    const { stdout } = await run(
-      ffprobe,
-      ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file],
-      { maxBuffer: 16 * 1024 * 1024 },
-    );
-    output = JSON.parse(stdout) as ProbeOutput;
-  } catch (error) {
-    const reason = firstLine((error as { stderr?: string }).stderr) ?? 'ffprobe could not read it';
-    throw new InvalidInputError(`The video is corrupt or truncated: ${reason}.`);
-  }
+export interface ProbeOptions {
+  /** Longest video accepted, in seconds (FERRY_VIDEO_MAX_DURATION_SEC). */
+  maxDurationSec: number;
+  /** ffprobe is killed after this many seconds (FERRY_VIDEO_PROBE_TIMEOUT_SEC). */
+  timeoutSec: number;
+  /** The job's signal: cancel, deadline or shutdown kill ffprobe. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The video's facts. Throws InvalidInputError for a file the task cannot read (a probe past its
+ * time limit included), and the signal's reason once it aborts.
+ */
+export async function probeVideo(ffprobe: string, file: string, options: ProbeOptions): Promise<VideoInfo> {
+  const output = await runProbe(ffprobe, file, options);
   const container = output.format?.format_name ?? '';
-  if (!container.split(',').some((name) => CONTAINERS.has(name))) {
-    throw new InvalidInputError(`The file is not a supported video (expected ${labelList(VIDEO_TYPES)}).`);
-  }
   const stream = output.streams?.find((s) => s.codec_type === 'video');
   if (!stream) throw new InvalidInputError('The file has no video stream (audio only?).');
   if (!stream.codec_name || stream.codec_name === 'none') {
@@ -71,9 +75,9 @@ export async function probeVideo(ffprobe: string, file: string, maxDurationSec: 
   if (!Number.isFinite(duration) || duration <= 0) {
     throw new InvalidInputError('The video declares no duration; it may be truncated or a live stream.');
   }
-  if (duration > maxDurationSec) {
+  if (duration > options.maxDurationSec) {
     throw new InvalidInputError(
-      `The video is ${formatDuration(duration)} long, over the limit of ${formatDuration(maxDurationSec)}.`,
+      `The video is ${formatDuration(duration)} long, over the limit of ${formatDuration(options.maxDurationSec)}.`,
     );
   }
   // Phones store portrait video as landscape plus a rotation; ffmpeg turns the frames upright.
@@ -89,6 +93,51 @@ export async function probeVideo(ffprobe: string, file: string, maxDurationSec: 
     codec: stream.codec_name,
     container,
   };
+}
+
+async function runProbe(ffprobe: string, file: string, options: ProbeOptions): Promise<ProbeOutput> {
+  const args = [
+    ...['-v', 'error', ...INPUT_WHITELIST_ARGS],
+    ...['-print_format', 'json', '-show_format', '-show_streams', file],
+  ];
+  let stdout: string;
+  try {
+    ({ stdout } = await run(ffprobe, args, {
+      maxBuffer: MAX_PROBE_OUTPUT_BYTES,
+      timeout: options.timeoutSec * 1000,
+      // The file is untrusted: SIGKILL, which nothing ffprobe is doing can catch or delay.
+      killSignal: 'SIGKILL',
+      ...(options.signal ? { signal: options.signal } : {}),
+    }));
+  } catch (error) {
+    options.signal?.throwIfAborted();
+    const failure = error as { stderr?: string; killed?: boolean; code?: unknown };
+    if (failure.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
+      throw new InvalidInputError('The video declares more streams and tags than can be read.', {
+        cause: error,
+      });
+    }
+    if (failure.killed) {
+      throw new InvalidInputError(
+        `The video could not be read within ${options.timeoutSec} s (ffprobe's time limit): the file is malformed or not a video.`,
+        { cause: error },
+      );
+    }
+    if (isFormatRefused(failure.stderr ?? '')) throw notSupported();
+    const reason = firstLine(failure.stderr) ?? 'ffprobe could not read it';
+    throw new InvalidInputError(`The video is corrupt or truncated: ${reason}.`, { cause: error });
+  }
+  try {
+    return JSON.parse(stdout) as ProbeOutput;
+  } catch (error) {
+    throw new InvalidInputError('The video is corrupt or truncated: ffprobe could not describe it.', {
+      cause: error,
+    });
+  }
+}
+
+function notSupported(): InvalidInputError {
+  return new InvalidInputError(`The file is not a supported video (expected ${labelList(VIDEO_TYPES)}).`);
 }
 
 /** "30000/1001" -> 29.97; 0 when absent or "0/0". */
