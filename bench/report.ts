@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { BatchingResult } from './rows/batching.ts';
 import type { ControlPlaneResult } from './rows/control-plane.ts';
 import type { FleetResult } from './rows/fleet.ts';
+import type { FunctionRequestsResult } from './rows/function-requests.ts';
 import type { BurstResult } from './rows/ingest-burst.ts';
 import type { NaiveResult } from './rows/naive.ts';
 import type { PipelineResult } from './rows/pipeline.ts';
@@ -41,6 +42,8 @@ export interface BenchContext {
     overheadSamples: number;
     burstUploads: number;
     burstConcurrency: number;
+    /** Cores kept busy by spinning processes during the run (0: none). */
+    cpuHog: number;
     tesseractParallel: number;
     /** FERRY_* settings given to the worker, the raw pool and (OCR options) the naive consumer. */
     env: Record<string, string>;
@@ -53,6 +56,7 @@ export interface BenchRows {
   pipeline?: PipelineResult;
   naive?: NaiveResult;
   burst?: BurstResult;
+  functions?: FunctionRequestsResult;
   push?: PushRow;
   tesseract?: TesseractResult;
   video?: VideoResult;
@@ -151,11 +155,13 @@ export function buildReport(
     },
     {
       name: `Ingest burst (${burst?.uploads ?? 'n'} uploads)`,
-      goal: '0 lost, 0 duplicated',
+      goal: '0 lost, 0 duplicate jobs, <= 1% duplicate messages',
       measured: burst
-        ? `${burst.lost} lost, ${burst.duplicateJobs + burst.duplicateMessages} duplicated`
+        ? `${burst.lost} lost, ${burst.duplicateJobs} duplicate jobs, ${burst.duplicateMessages} duplicate messages (${burst.replayed} replayed)`
         : 'n/a',
-      met: burst ? burst.lost === 0 && burst.duplicateJobs === 0 && burst.duplicateMessages === 0 : undefined,
+      met: burst
+        ? burst.lost === 0 && burst.duplicateJobs === 0 && burst.duplicateMessages <= burst.uploads / 100
+        : undefined,
     },
     versusTesseract(
       'Moonshot: pipeline >= 2x Tesseract images/s at a lower CER',
@@ -356,6 +362,8 @@ export function renderMarkdown(r: BenchReport): string {
         'Duplicate jobs',
         'Duplicate messages',
         'Dead letters',
+        'Replayed',
+        'Sent by reconciler',
       ],
       [
         [
@@ -366,10 +374,19 @@ export function renderMarkdown(r: BenchReport): string {
           burst.duplicateJobs,
           burst.duplicateMessages,
           burst.deadLetters,
+          burst.replayed,
+          burst.resentByReconciler,
         ].map(String),
       ],
     );
+    line();
+    line(
+      'Replayed: events whose invocations all failed, brought back from the ingest failures queue by the ' +
+        "reconciler's runs during the wait; sent by reconciler: QUEUED jobs whose message it sent.",
+    );
   }
+
+  if (r.rows.functions) renderFunctions(r.rows.functions, line, table);
 
   if (r.rows.push) {
     const { single, many } = r.rows.push;
@@ -516,6 +533,46 @@ function fleetTargets(fleet: FleetResult | undefined): Target[] {
       met: succeeded === jobs && duplicates === 0,
     },
   ];
+}
+
+function renderFunctions(
+  f: FunctionRequestsResult,
+  line: (s?: string) => void,
+  table: (head: string[], body: string[][]) => void,
+): void {
+  const ops = (byOperation: Record<string, number>) =>
+    Object.entries(byOperation)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([op, n]) => `${op} ${n}`)
+      .join(', ');
+  line('## Function requests per job');
+  line();
+  line(
+    `${f.jobs} sleep-task jobs of each kind at 10 in flight, one worker, one watcher subscribed to all of the ` +
+      "client's jobs; each function's AWS requests counted by a proxy of its own.",
+  );
+  line();
+  table(
+    ['Function', 'Job', 'Requests per job', 'By operation', 'Time per job p50 / p95'],
+    [
+      [
+        'ingest',
+        'direct drop',
+        String(f.ingest.directDrop.requests),
+        ops(f.ingest.directDrop.byOperation),
+        `${ms(f.ingest.ms.p50)} / ${ms(f.ingest.ms.p95)} (PUT -> QUEUED)`,
+      ],
+      ['ingest', 'API upload', String(f.ingest.apiUpload.requests), ops(f.ingest.apiUpload.byOperation), '-'],
+      [
+        'push fan-out',
+        `direct drop (${f.fanout.eventsPerJob} events)`,
+        String(f.fanout.requests),
+        ops(f.fanout.byOperation),
+        `${ms(f.fanout.delayMs.p50)} / ${ms(f.fanout.delayMs.p95)} (finishedAt -> final event)`,
+      ],
+    ],
+  );
+  line();
 }
 
 function renderFleet(

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureEmulator } from '../scripts/local/emulator.ts';
+import { startCpuHog } from './cpu-hog.ts';
 import { benchImages } from './images.ts';
 import { LEVERS, renderLevers, runLevers } from './levers.ts';
 import { processTree } from './memory.ts';
@@ -17,6 +18,7 @@ import { type BenchContext, type BenchRows, buildReport, renderMarkdown, writeJs
 import { runBatching } from './rows/batching.ts';
 import { runControlPlane } from './rows/control-plane.ts';
 import { runFleet } from './rows/fleet.ts';
+import { runFunctionRequests } from './rows/function-requests.ts';
 import { runIngestBurst } from './rows/ingest-burst.ts';
 import { runNaive } from './rows/naive.ts';
 import { runPipeline } from './rows/pipeline.ts';
@@ -35,6 +37,7 @@ const ROWS = [
   'naive',
   'tesseract',
   'burst',
+  'functions',
   'video',
   'push',
   'control',
@@ -53,7 +56,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --reps N                repetitions per row, the median is reported (FERRY_BENCH_REPS; default 3, quick 1)
   --samples N             single images for the overhead figure (FERRY_BENCH_SAMPLES; default 10, quick 5)
   --burst N               uploads in the ingest burst (FERRY_BENCH_BURST; default 500, quick 100)
-  --burst-concurrency N   PUTs in flight during the burst (default 8, see bench/README.md)
+  --burst-concurrency N   PUTs in flight during the burst (default 10, the AWS CLI's; see bench/README.md)
+  --cpu-hog N             keep N cores busy with spinning processes for the whole run (a slowed machine)
   --tesseract-parallel N  Tesseract processes at once (default 2)
   --rows a,b              only these rows: ${ROWS.join(', ')}
   --video-sec a,b         lengths of the video row's slide videos, seconds (default 90,600; quick 90,180)
@@ -79,6 +83,7 @@ interface Options {
   samples: number;
   burst: number;
   burstConcurrency: number;
+  cpuHog: number;
   tesseractParallel: number;
   rows: Set<RowName>;
   env: Record<string, string>;
@@ -102,6 +107,7 @@ function parseOptions(argv: string[]): Options {
       samples: { type: 'string' },
       burst: { type: 'string' },
       'burst-concurrency': { type: 'string' },
+      'cpu-hog': { type: 'string' },
       'tesseract-parallel': { type: 'string' },
       rows: { type: 'string' },
       'video-sec': { type: 'string' },
@@ -149,7 +155,8 @@ function parseOptions(argv: string[]): Options {
     reps: int('--reps', values.reps ?? e.FERRY_BENCH_REPS, quick ? 1 : tune ? 2 : 3),
     samples: int('--samples', values.samples ?? e.FERRY_BENCH_SAMPLES, quick ? 5 : 10),
     burst: int('--burst', values.burst ?? e.FERRY_BENCH_BURST, quick ? 100 : 500),
-    burstConcurrency: int('--burst-concurrency', values['burst-concurrency'], 8),
+    burstConcurrency: int('--burst-concurrency', values['burst-concurrency'], 10),
+    cpuHog: int('--cpu-hog', values['cpu-hog'], 0, 0),
     tesseractParallel: int('--tesseract-parallel', values['tesseract-parallel'], 2),
     rows,
     env,
@@ -189,6 +196,11 @@ async function main(): Promise<void> {
   const rows: BenchRows = {};
   const errors: Record<string, string> = {};
   const notes: string[] = [];
+  const hog = o.cpuHog > 0 ? startCpuHog(o.cpuHog) : undefined;
+  if (hog) {
+    onSignal(async () => hog.stop());
+    notes.push(`${hog.cores} core(s) kept busy by a spinning process for the whole run (--cpu-hog).`);
+  }
   const attempt = async (name: RowName, fn: () => Promise<void>) => {
     if (!o.rows.has(name)) return;
     const t0 = Date.now();
@@ -296,6 +308,10 @@ async function main(): Promise<void> {
         log,
       });
     });
+    await attempt('functions', async () => {
+      const stack = await stackFor('r', 'function requests');
+      rows.functions = await runFunctionRequests({ stack, jobs: o.mode === 'quick' ? 20 : 100, log });
+    });
     await attempt('push', async () => {
       const stack = await stackFor('w', 'push channel (no worker)');
       rows.push = await runPushRow({ stack, watchers: o.mode === 'quick' ? 100 : 1000, log });
@@ -303,6 +319,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.allSettled(stacks.map((s) => s.destroy()));
     await emulator?.stop();
+    hog?.stop();
   }
 
   if (rows.tesseract?.skipped) notes.push(rows.tesseract.note);
@@ -342,6 +359,7 @@ async function main(): Promise<void> {
       overheadSamples: o.samples,
       burstUploads: o.burst,
       burstConcurrency: o.burstConcurrency,
+      cpuHog: o.cpuHog,
       tesseractParallel: o.tesseractParallel,
       env: o.env,
       emulator: { endpoint: emulator?.endpoint ?? 'not used', startedByBench: emulator?.owned ?? false },

@@ -3,11 +3,20 @@
  * Row 4, "ingest burst": many tiny uploads at once into a stack with no worker, then an audit of
  * what ingest made of them: every upload must become exactly one QUEUED job with exactly one
  * queue message. Duplicates and losses are counted from the table and the queue themselves.
+ * While it waits, the row does what the deployment's scheduled reconciler does with no worker
+ * running (functions/reconciler): every `recoverEverySec` it sends QUEUED jobs' missing messages
+ * and replays the ingest failures queue, so an event whose invocations all failed under the
+ * burst is counted as replayed, not lost.
  */
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { createAwsClients } from '../../core/aws.ts';
+import { ingestRecoveryDeps, recoverIngest } from '../../core/ingest/recovery.ts';
+import type { Log } from '../../core/log.ts';
+import { reconcile } from '../../core/reconcile.ts';
+import { resourcesFromEnv } from '../../core/resources.ts';
 import { type BenchStack, mapLimit, sleep } from '../stack.ts';
 import { ratePerSec, type Spread, spread } from '../stats.ts';
 
@@ -18,6 +27,8 @@ export interface BurstOptions {
   concurrency: number;
   /** Longest wait for ingest to catch up, ms. */
   timeoutMs: number;
+  /** The reconciler's period while waiting, seconds. @defaultvalue 10 */
+  recoverEverySec?: number;
   log: (line: string) => void;
 }
 
@@ -39,6 +50,10 @@ export interface BurstResult {
   jobRecords: number;
   messages: number;
   deadLetters: number;
+  /** Failed S3 events replayed from the ingest failures queue by the reconciler's runs. */
+  replayed: number;
+  /** QUEUED jobs whose message the reconciler sent (their ingest failed after the job's write). */
+  resentByReconciler: number;
   /** Set when ingest had not finished when the wait ended. */
   timedOut: boolean;
 }
@@ -62,19 +77,24 @@ export async function runIngestBurst(o: BurstOptions): Promise<BurstResult> {
   const uploadMs = Date.now() - t0;
   o.log(`ingest burst: ${o.uploads} uploads in ${uploadMs} ms; waiting for jobs`);
 
+  const reconciler = startReconciler(stack, (o.recoverEverySec ?? 10) * 1000, o.log);
   // Counting the table costs the emulator a scan, so poll gently; the figure is resolved to ~250 ms.
   let allQueuedMs = Number.NaN;
   const deadline = t0 + o.timeoutMs;
-  while (Date.now() < deadline) {
-    const queued = (await scanJobs(stack)).filter((j) => j.status === 'QUEUED' && j.messageId).length;
-    if (queued >= o.uploads) {
-      allQueuedMs = Date.now() - t0;
-      break;
+  try {
+    while (Date.now() < deadline) {
+      const queued = (await scanJobs(stack)).filter((j) => j.status === 'QUEUED' && j.messageId).length;
+      if (queued >= o.uploads) {
+        allQueuedMs = Date.now() - t0;
+        break;
+      }
+      await sleep(250);
     }
-    await sleep(250);
+    // A late duplicate event would land after "all queued": give stragglers a moment.
+    await sleep(1000);
+  } finally {
+    await reconciler.stop();
   }
-  // A late duplicate event would land after "all queued": give stragglers a moment.
-  await sleep(1000);
 
   const jobs = (await scanJobs(stack)).filter((j) => keys.includes(String(j.key)));
   const jobsPerKey = new Map<string, number>();
@@ -109,7 +129,52 @@ export async function runIngestBurst(o: BurstOptions): Promise<BurstResult> {
     deadLetters:
       Number(dlq.Attributes?.ApproximateNumberOfMessages ?? 0) +
       Number(dlq.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+    replayed: reconciler.replayed,
+    resentByReconciler: reconciler.sent,
     timedOut: Number.isNaN(allQueuedMs),
+  };
+}
+
+const quietLog: Log = { debug() {}, info() {}, warn() {}, error() {}, child: () => quietLog };
+
+/** The scheduled reconciler's two steps, run every `everyMs` until stopped, with their counts. */
+function startReconciler(stack: BenchStack, everyMs: number, log: (line: string) => void) {
+  const env = { ...process.env, ...stack.env };
+  const aws = createAwsClients(env);
+  const resources = resourcesFromEnv(env);
+  const recovery = ingestRecoveryDeps(aws, resources, env);
+  const counts = { replayed: 0, sent: 0 };
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      await sleep(everyMs);
+      if (stopped) break;
+      try {
+        const [report, recovered] = await Promise.all([
+          reconcile({ sqs: aws.sqs, queueUrl: resources.queueUrl, jobs: stack.jobs }),
+          recovery ? recoverIngest({ ...recovery, everySec: everyMs / 1000 }, quietLog) : undefined,
+        ]);
+        counts.sent += report.sent.length;
+        counts.replayed += recovered?.replay.replayed ?? 0;
+      } catch (error) {
+        log(
+          `ingest burst: reconciler run failed (${error instanceof Error ? error.message : String(error)})`,
+        );
+      }
+    }
+  })();
+  return {
+    get replayed() {
+      return counts.replayed;
+    },
+    get sent() {
+      return counts.sent;
+    },
+    async stop() {
+      stopped = true;
+      await loop;
+      for (const client of [aws.s3, aws.sqs, aws.dynamo]) client.destroy();
+    },
   };
 }
 

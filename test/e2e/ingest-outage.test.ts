@@ -6,16 +6,10 @@
  * ingest failures queue. Within one reconciler period of the outage's end the worker's sweep
  * replays them: every upload becomes one job, and each runs once to SUCCEEDED.
  */
-import {
-  GetFunctionConfigurationCommand,
-  LambdaClient,
-  UpdateFunctionConfigurationCommand,
-  waitUntilFunctionUpdatedV2,
-} from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { IngestRecoveryStats } from '../../core/ingest/recovery-stats.ts';
 import { JobStatus } from '../../core/job.ts';
-import { type CountingProxy, startCountingProxy } from '../support/aws-proxy.ts';
+import { type CountingProxy, routeFunctionThrough, startCountingProxy } from '../support/aws-proxy.ts';
 import { createTestStack, eventually, type TestStack } from '../support/local-stack.ts';
 import { dropUpload, jobInState, SLEEP_METADATA, startSleepWorker } from '../support/sleep-jobs.ts';
 import type { WorkerProcess } from '../support/worker-process.ts';
@@ -29,21 +23,13 @@ const RECONCILE_SEC = 10;
 let stack: TestStack;
 let proxy: CountingProxy;
 let worker: WorkerProcess;
-const lambda = new LambdaClient({});
 const ingestFunction = () => stack.outputs.table.replace('ferry-jobs', 'ferry-ingest');
 
 beforeAll(async () => {
   stack = await createTestStack();
   proxy = await startCountingProxy(stack.env.AWS_ENDPOINT_URL as string);
   // The ingest function's AWS calls go through the proxy too (only its endpoint changes).
-  const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: ingestFunction() }));
-  await lambda.send(
-    new UpdateFunctionConfigurationCommand({
-      FunctionName: ingestFunction(),
-      Environment: { Variables: { ...config.Environment?.Variables, AWS_ENDPOINT_URL: proxy.url } },
-    }),
-  );
-  await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 60 }, { FunctionName: ingestFunction() });
+  await routeFunctionThrough(stack.env, ingestFunction(), proxy.url);
   worker = await startSleepWorker(stack, {
     AWS_ENDPOINT_URL: proxy.url,
     FERRY_HEARTBEAT_SEC: '0.5',

@@ -10,8 +10,16 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  UpdateFunctionConfigurationCommand,
+  waitUntilFunctionUpdatedV2,
+} from '@aws-sdk/client-lambda';
+import { awsClient } from '../../core/aws.ts';
 
-export type Service = 'S3' | 'SQS' | 'DynamoDB';
+/** `ApiGateway`: posts to a WebSocket API's @connections endpoint (the push fan-out's). */
+export type Service = 'S3' | 'SQS' | 'DynamoDB' | 'ApiGateway';
 
 export interface CountingProxy {
   url: string;
@@ -30,6 +38,7 @@ export function classify(method: string, url: string, target: string | undefined
   if (target?.startsWith('AmazonSQS.')) return ['SQS', target.split('.')[1] ?? 'unknown'];
   const action = /[?&]Action=([A-Za-z]+)/.exec(url)?.[1];
   if (action) return ['SQS', action];
+  if (url.includes('/@connections/')) return ['ApiGateway', `${method} @connections`];
   return ['S3', method];
 }
 
@@ -37,7 +46,7 @@ export async function startCountingProxy(endpoint: string): Promise<CountingProx
   const upstream = new URL(endpoint);
   // No cap: a cap would queue requests behind idle long polls (the fleet row holds hundreds).
   const agent = new http.Agent({ keepAlive: true });
-  let byService: Record<Service, number> = { S3: 0, SQS: 0, DynamoDB: 0 };
+  let byService: Record<Service, number> = { S3: 0, SQS: 0, DynamoDB: 0, ApiGateway: 0 };
   let byOperation: Record<string, number> = {};
   let cut: Service | undefined;
   const server = http.createServer((req, res) => {
@@ -80,7 +89,7 @@ export async function startCountingProxy(endpoint: string): Promise<CountingProx
     url: `http://127.0.0.1:${port}`,
     counts: () => ({ byService: { ...byService }, byOperation: { ...byOperation } }),
     reset() {
-      byService = { S3: 0, SQS: 0, DynamoDB: 0 };
+      byService = { S3: 0, SQS: 0, DynamoDB: 0, ApiGateway: 0 };
       byOperation = {};
     },
     cut(service) {
@@ -95,4 +104,38 @@ export async function startCountingProxy(endpoint: string): Promise<CountingProx
       agent.destroy();
     },
   };
+}
+
+/**
+ * Sends an emulated Lambda function's AWS calls through `proxyUrl`: every variable of its
+ * environment that points at the stack's endpoint (`stackEnv`'s AWS_ENDPOINT_URL, and URLs under it such as the push
+ * channel's @connections endpoint) points at the proxy instead. A function's own
+ * AWS_ENDPOINT_URL wins in MiniStack (docs/platform-notes.md).
+ */
+export async function routeFunctionThrough(
+  stackEnv: Record<string, string>,
+  functionName: string,
+  proxyUrl: string,
+): Promise<void> {
+  const endpoint = stackEnv.AWS_ENDPOINT_URL ?? '';
+  const lambda = awsClient(LambdaClient, {}, { ...process.env, ...stackEnv });
+  try {
+    const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
+    const base = endpoint.replace(/\/+$/, '');
+    const variables = Object.fromEntries(
+      Object.entries(config.Environment?.Variables ?? {}).map(([k, v]) => [
+        k,
+        v.startsWith(base) ? proxyUrl + v.slice(base.length) : v,
+      ]),
+    );
+    await lambda.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: functionName,
+        Environment: { Variables: { ...variables, AWS_ENDPOINT_URL: proxyUrl } },
+      }),
+    );
+    await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: 60 }, { FunctionName: functionName });
+  } finally {
+    lambda.destroy();
+  }
 }

@@ -19,6 +19,7 @@ const context = {
     overheadSamples: 0,
     burstUploads: 0,
     burstConcurrency: 1,
+    cpuHog: 0,
     tesseractParallel: 1,
     env: {},
     emulator: { endpoint: 'none', startedByBench: false },

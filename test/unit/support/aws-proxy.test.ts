@@ -23,6 +23,10 @@ describe('counting proxy', () => {
     expect(classify('POST', '/', 'AmazonSQS.ReceiveMessage')).toEqual(['SQS', 'ReceiveMessage']);
     expect(classify('POST', '/?Action=SendMessage', undefined)).toEqual(['SQS', 'SendMessage']);
     expect(classify('PUT', '/bucket/key', undefined)).toEqual(['S3', 'PUT']);
+    expect(classify('POST', '/_aws/execute-api/abc/live/@connections/Zm9v', undefined)).toEqual([
+      'ApiGateway',
+      'POST @connections',
+    ]);
   });
 
   it('forwards requests unchanged and counts them', async () => {
@@ -35,11 +39,11 @@ describe('counting proxy', () => {
         headers: { 'x-amz-target': 'AmazonSQS.DeleteMessage' },
       });
       expect(proxy.counts()).toEqual({
-        byService: { S3: 1, SQS: 1, DynamoDB: 0 },
+        byService: { S3: 1, SQS: 1, DynamoDB: 0, ApiGateway: 0 },
         byOperation: { 'S3 PUT': 1, 'SQS DeleteMessage': 1 },
       });
       proxy.reset();
-      expect(proxy.counts().byService).toEqual({ S3: 0, SQS: 0, DynamoDB: 0 });
+      expect(proxy.counts().byService).toEqual({ S3: 0, SQS: 0, DynamoDB: 0, ApiGateway: 0 });
     } finally {
       await proxy.close();
     }
