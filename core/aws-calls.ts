@@ -6,8 +6,45 @@
  * names ...). The tests switch it on for every component, and the IAM check evaluates what was
  * recorded against each component's synthesised policy, so the policy follows from what the code
  * does. Off (no middleware at all) unless the variable is set.
+ *
+ * FERRY_AWS_CALL_DIR (set once per test run by test/support/global-setup.ts) is what whoever
+ * starts a component reads: callLogEnv() turns it into that component's two variables.
  */
 import { appendFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The components that make AWS calls, each named after the role it runs under on AWS (infra/):
+ * the Lambda functions, the GPU worker's task role, and `cli`, the operator's own credentials.
+ */
+export const AWS_COMPONENTS = [
+  'ingest',
+  'api',
+  'webhook',
+  'reconciler',
+  'worker',
+  'push-socket',
+  'push-fanout',
+  'cli',
+] as const;
+export type AwsComponent = (typeof AWS_COMPONENTS)[number];
+
+/**
+ * The variables that switch the recorder on for `component`, writing to
+ * `<FERRY_AWS_CALL_DIR>/<component>.jsonl`; empty when FERRY_AWS_CALL_DIR is unset (never on AWS).
+ * Processes of one component append to one file: each line is one small O_APPEND write.
+ */
+export function callLogEnv(
+  component: AwsComponent,
+  env: Record<string, string | undefined> = process.env,
+): Record<string, string> {
+  const dir = env.FERRY_AWS_CALL_DIR;
+  if (!dir) return {};
+  return {
+    FERRY_AWS_CALL_LOG: path.join(path.resolve(dir), `${component}.jsonl`),
+    FERRY_COMPONENT: component,
+  };
+}
 
 /** One recorded call. */
 export interface AwsCall {

@@ -5,6 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createAwsClients } from '../core/aws.ts';
+import type { AwsComponent } from '../core/aws-calls.ts';
 import { RECONCILE } from '../core/config.ts';
 import { FerryError } from '../core/errors.ts';
 import { ingestRecoveryDeps } from '../core/ingest/recovery.ts';
@@ -39,7 +40,13 @@ async function main(): Promise<void> {
   const resources = resourcesFromEnv();
   const log = createLogger(config.logLevel);
   const aws = createAwsClients();
-  const ingestRecovery = ingestRecoveryDeps(aws, resources);
+  // Only locally (AWS gives the worker no ingest failures queue) the worker stands in for the
+  // reconciler function's ingest recovery: its clients record as `reconciler`, the role that
+  // makes these calls on AWS (core/aws-calls.ts; a no-op unless the recorder is on).
+  const ingestRecovery = ingestRecoveryDeps(
+    createAwsClients({ ...process.env, FERRY_COMPONENT: 'reconciler' satisfies AwsComponent }),
+    resources,
+  );
   const dependencies = new DependencyHealth();
   dependencies.watch('sqs', aws.sqs);
   dependencies.watch('dynamodb', aws.dynamo);

@@ -163,7 +163,11 @@ export interface WorkerTaskArns {
   clusterTasksArn: string;
 }
 
-/** GPU worker task role: read inputs, write results, move jobs, consume the jobs queue, protect itself. */
+/**
+ * GPU worker task role: read inputs, write results, move jobs, consume the jobs queue, reconcile
+ * stranded jobs, protect itself. (Ingest recovery is the reconciler function's on AWS: the worker
+ * gets no ingest failures queue there.)
+ */
 export function workerTaskStatements(a: WorkerTaskArns): Statement[] {
   return [
     allow('ReadUploads', ['s3:GetObject'], [objectsUnder(a.bucketArn, KEY_PREFIX.uploads)]),
@@ -176,6 +180,10 @@ export function workerTaskStatements(a: WorkerTaskArns): Statement[] {
     ),
     allow('Jobs', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [a.tableArn]),
     allow('ConsumeJobs', SQS_CONSUME, [a.jobsQueueArn]),
+    // Every worker runs the reconciler (gpu-worker/reconciler.ts, core/reconcile.ts) each
+    // RECONCILE.everySec: it lists QUEUED and RUNNING jobs by status and (re-)sends their messages.
+    allow('ListJobsByStatus', ['dynamodb:Query'], [statusIndexArn(a.tableArn)]),
+    allow('ResendJobs', ['sqs:SendMessage'], [a.jobsQueueArn]),
     // The dead-letter sweep receives with a long visibility timeout and never deletes (the
     // messages stay for inspection and redrive).
     allow('SweepDeadLetters', ['sqs:ReceiveMessage'], [a.jobsDeadLetterQueueArn]),

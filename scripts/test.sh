@@ -22,4 +22,14 @@ npm run --silent check:layers
 bash scripts/check-infra.sh
 # The whole suite reports coverage against its per-folder floors (vitest.config.ts); a chosen
 # subset of files (`npm test -- <files>`) runs without, as its figures are not the suite's.
-if [ $# -eq 0 ]; then npx vitest run --coverage; else npx vitest run "$@"; fi
+# Every component the tests start records its AWS calls into one folder for this run
+# (core/aws-calls.ts); afterwards each recorded call is checked against its role's synthesised
+# IAM policy (docs/deploy.md "IAM"). A subset checks what it recorded (--partial).
+export FERRY_AWS_CALL_DIR="test-artifacts/aws-calls/$(date -u +%Y%m%dT%H%M%SZ)-$$"
+if [ $# -eq 0 ]; then
+  npx vitest run --coverage
+  npx tsx test/support/infra/check-recorded-calls.ts "$FERRY_AWS_CALL_DIR"
+else
+  npx vitest run "$@"
+  npx tsx test/support/infra/check-recorded-calls.ts "$FERRY_AWS_CALL_DIR" --partial
+fi

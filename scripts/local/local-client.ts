@@ -32,10 +32,14 @@ export function localAdmin(
     region: outputs.region,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   };
-  const dynamo = documentClient(config);
+  // No environment (all is in config): the operator's setup calls are never recorded (core/aws-calls.ts).
+  const dynamo = documentClient(config, {});
   return {
     clients: new ClientStore({ dynamo, table: outputs.clientsTable }),
-    parameters: new ParameterAdmin({ ssm: awsClient(SSMClient, config), prefix: outputs.parameterPrefix }),
+    parameters: new ParameterAdmin({
+      ssm: awsClient(SSMClient, config, {}),
+      prefix: outputs.parameterPrefix,
+    }),
   };
 }
 

@@ -21,6 +21,7 @@ import {
   ListEventSourceMappingsCommand,
 } from '@aws-sdk/client-lambda';
 import { awsClient } from '../../core/aws.ts';
+import { callLogEnv } from '../../core/aws-calls.ts';
 import {
   CONNECTIONS_TABLE,
   LOCAL_PUSH_RESOURCES,
@@ -56,9 +57,10 @@ export async function provisionPush(
   names: PushNames = LOCAL_PUSH_RESOURCES,
 ): Promise<PushOutputs> {
   const config = { endpoint: outputs.endpoint, region: outputs.region, credentials: TEST_CREDENTIALS };
-  const dynamo = awsClient(DynamoDBClient, config);
-  const lambda = awsClient(LambdaClient, config);
-  const gateway = awsClient(ApiGatewayV2Client, config);
+  // No environment: provisioning's own calls are never recorded (see provision.ts).
+  const dynamo = awsClient(DynamoDBClient, config, {});
+  const lambda = awsClient(LambdaClient, config, {});
+  const gateway = awsClient(ApiGatewayV2Client, config, {});
 
   const [streamArn] = await Promise.all([
     enableStream(dynamo, outputs.table),
@@ -77,8 +79,14 @@ export async function provisionPush(
     FERRY_PUSH_MANAGEMENT_URL: urls.managementUrl,
   };
   const [socketArn] = await Promise.all([
-    deployFunction(lambda, names.socketFunction, PUSH_FUNCTIONS.socket, environment),
-    deployFunction(lambda, names.fanoutFunction, PUSH_FUNCTIONS.fanout, environment),
+    deployFunction(lambda, names.socketFunction, PUSH_FUNCTIONS.socket, {
+      ...environment,
+      ...callLogEnv('push-socket'),
+    }),
+    deployFunction(lambda, names.fanoutFunction, PUSH_FUNCTIONS.fanout, {
+      ...environment,
+      ...callLogEnv('push-fanout'),
+    }),
   ]);
   await ensureRoutes(gateway, apiId, socketArn, outputs.region);
   const existing = await lambda.send(

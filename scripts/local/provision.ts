@@ -38,6 +38,7 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { awsClient } from '../../core/aws.ts';
+import { callLogEnv } from '../../core/aws-calls.ts';
 import {
   BUCKET_CORS,
   CLIENTS_TABLE,
@@ -121,10 +122,12 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
   const names = options.names ?? DEFAULT_NAMES;
   const region = options.region ?? LOCAL_RESOURCES.region;
   const clientConfig = { endpoint: options.endpoint, region, credentials: TEST_CREDENTIALS };
-  const s3 = awsClient(S3Client, clientConfig);
-  const sqs = awsClient(SQSClient, clientConfig);
-  const dynamo = awsClient(DynamoDBClient, clientConfig);
-  const lambda = awsClient(LambdaClient, clientConfig);
+  // No environment (all is in clientConfig): provisioning is no component, so its calls are never
+  // recorded, even in a test process whose in-process component records (core/aws-calls.ts).
+  const s3 = awsClient(S3Client, clientConfig, {});
+  const sqs = awsClient(SQSClient, clientConfig, {});
+  const dynamo = awsClient(DynamoDBClient, clientConfig, {});
+  const lambda = awsClient(LambdaClient, clientConfig, {});
 
   const [jobsQueue, webhookQueue, ingestFailures] = await Promise.all([
     createQueueWithDlq(
@@ -146,7 +149,7 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
     createJobsTable(dynamo, names.table),
     createClientsTable(dynamo, names.clientsTable),
     new ParameterAdmin({
-      ssm: awsClient(SSMClient, clientConfig),
+      ssm: awsClient(SSMClient, clientConfig, {}),
       prefix: names.parameterPrefix,
     }).ensureCursorKey(),
   ]);
@@ -171,7 +174,11 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
     FERRY_WEBHOOK_PORTS: '*',
   };
 
-  const ingestArn = await deployFunction(lambda, names.ingestFunction, FUNCTIONS.ingest, environment);
+  // MiniStack runs each function as a host `node` process, so the tests' call log path works there.
+  const ingestArn = await deployFunction(lambda, names.ingestFunction, FUNCTIONS.ingest, {
+    ...environment,
+    ...callLogEnv('ingest'),
+  });
   // As on AWS (infra/ingest.ts): events still failing after the retries land in a queue, not lost.
   await lambda.send(
     new PutFunctionEventInvokeConfigCommand({
@@ -212,6 +219,7 @@ export async function provision(options: ProvisionOptions): Promise<LocalOutputs
   if (options.withWebhookFunction !== false) {
     await deployFunction(lambda, names.webhookFunction, FUNCTIONS.webhook, {
       ...environment,
+      ...callLogEnv('webhook'),
       ...(process.env.FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC
         ? { FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC: process.env.FERRY_WEBHOOK_FIRST_RETRY_DELAY_SEC }
         : {}),

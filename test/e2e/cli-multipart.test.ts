@@ -12,7 +12,7 @@ import { main } from '../../cli/main.ts';
 import { JobStatus } from '../../core/job.ts';
 import { type LocalApi, startLocalApi } from '../../functions/api/local-server.ts';
 import { realIo } from '../support/cli.ts';
-import { createTestStack, type TestStack } from '../support/local-stack.ts';
+import { createTestStack, recordCallsAs, type TestStack } from '../support/local-stack.ts';
 import { slideVideo } from '../support/test-videos.ts';
 import { startWorker, type WorkerProcess } from '../support/worker-process.ts';
 
@@ -28,6 +28,7 @@ beforeAll(async () => {
   stack = await createTestStack();
   API_KEY = stack.client.apiKey;
   Object.assign(process.env, stack.env, { POWERTOOLS_LOG_LEVEL: 'ERROR' });
+  recordCallsAs('api');
   [api, worker] = await Promise.all([startLocalApi(), startWorker(stack.env)]);
   dir = await mkdtemp(path.join(tmpdir(), 'ferry-multipart-'));
   // A 200 MiB MP4: the slide video plus a trailing `free` box, which every MP4 reader skips.

@@ -10,7 +10,7 @@ import { main } from '../../cli/main.ts';
 import { type LocalApi, startLocalApi } from '../../functions/api/local-server.ts';
 import { characterErrorRate } from '../support/cer.ts';
 import { realIo } from '../support/cli.ts';
-import { createTestStack, type TestStack } from '../support/local-stack.ts';
+import { createTestStack, recordCallsAs, type TestStack } from '../support/local-stack.ts';
 import { renderTextImage } from '../support/text-images.ts';
 import { startWorker } from '../support/worker-process.ts';
 
@@ -27,6 +27,7 @@ beforeAll(async () => {
   stack = await createTestStack();
   API_KEY = stack.client.apiKey;
   Object.assign(process.env, stack.env, { POWERTOOLS_LOG_LEVEL: 'ERROR' });
+  recordCallsAs('api');
   [api, worker] = await Promise.all([startLocalApi(), startWorker(stack.env)]);
   dir = await mkdtemp(path.join(tmpdir(), 'ferry-submit-'));
   await writeFile(path.join(dir, 'img.png'), await renderTextImage({ lines: LINES }));

@@ -7,7 +7,12 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isFinal, JobStatus } from '../../core/job.ts';
-import { createTestStack, eventually, type TestStack } from '../support/local-stack.ts';
+import {
+  createTestStack,
+  eventually,
+  switchOffUploadEvents,
+  type TestStack,
+} from '../support/local-stack.ts';
 import { jobInState, sleepJob, startSleepWorker } from '../support/sleep-jobs.ts';
 import type { WorkerProcess } from '../support/worker-process.ts';
 
@@ -73,8 +78,11 @@ describe('recovery (emulator, worker processes)', () => {
   });
 
   it('re-sends the message of a QUEUED job whose message was lost, and the job completes', async () => {
-    // A job recorded as ingest would, whose message never reached the queue.
-    const key = 'incoming/lost-message.json';
+    // A job recorded as ingest would, whose message never reached the queue. Under uploads/, as
+    // every job's input (the worker's role may read nothing else), with the upload event off so
+    // ingest does not make a second job of it.
+    await switchOffUploadEvents(stack);
+    const key = 'uploads/lost-message.json';
     const out = await stack.aws.s3.send(
       new PutObjectCommand({ Bucket: stack.outputs.bucket, Key: key, Body: JSON.stringify({ ms: 50 }) }),
     );

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { PutBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
 import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { type AwsClients, createAwsClients } from '../../core/aws.ts';
+import { type AwsComponent, callLogEnv } from '../../core/aws-calls.ts';
 import { JobStore } from '../../core/job-store.ts';
 import { resourcesToEnv } from '../../core/resources.ts';
 import { ensureLocalClient, type LocalClient } from '../../scripts/local/local-client.ts';
@@ -31,7 +32,8 @@ export async function createTestStack(options: { withWebhookFunction?: boolean }
     withWebhookFunction: options.withWebhookFunction ?? false,
   });
   const env = stackEnv(outputs);
-  const aws = createAwsClients({ ...process.env, ...env });
+  // The test's own clients never record, even once the file records an in-process component.
+  const aws = createAwsClients({ ...process.env, ...env, FERRY_AWS_CALL_LOG: undefined });
   // Generous limits: tests poll fast; test/integration/functions/api/rate-limit.test.ts makes a client with tight ones.
   const client = await ensureLocalClient(outputs, 'acme', { requestsPerSec: 1000, burst: 1000 });
   return { outputs, env, aws, jobs: new JobStore({ dynamo: aws.dynamo, table: outputs.table }), client };
@@ -48,6 +50,16 @@ export function stackEnv(outputs: LocalOutputs): Record<string, string> {
     FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
     FERRY_WEBHOOK_PORTS: '*',
   };
+}
+
+/**
+ * Records the AWS calls of the component this test file runs in its own process (the API's
+ * handler or local server, the webhook handler, the reconciler function), as that component
+ * (core/aws-calls.ts): its clients are built from process.env. Call it after the file's own
+ * clients exist (createTestStack's are exempt) and before the component builds its clients.
+ */
+export function recordCallsAs(component: AwsComponent): void {
+  Object.assign(process.env, callLogEnv(component));
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
+import { callLogEnv } from '../../core/aws-calls.ts';
 import { WORKER_PROCESS_ENV } from '../../gpu-worker/config.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -56,7 +57,8 @@ export async function startWorker(
   const args = options.bundle ? [options.bundle] : ['--import', 'tsx', 'gpu-worker/main.ts'];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...WORKER_PROCESS_ENV, ...process.env, ...TEST_DEFAULTS, ...env },
+    // callLogEnv: the worker records its AWS calls as `worker`, whatever the test file's own process records as.
+    env: { ...WORKER_PROCESS_ENV, ...process.env, ...TEST_DEFAULTS, ...callLogEnv('worker'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];

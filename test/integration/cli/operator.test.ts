@@ -7,6 +7,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from 
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { CliIo } from '../../../cli/io.ts';
 import { main } from '../../../cli/main.ts';
+import { callLogEnv } from '../../../core/aws-calls.ts';
 import { type Job, JobStatus } from '../../../core/job.ts';
 import { newJobId } from '../../../core/keys.ts';
 import { parseJobMessage } from '../../../core/queue-message.ts';
@@ -37,7 +38,8 @@ function io(env: Record<string, string | undefined>, cwd = '/nonexistent-ferry-d
 }
 
 async function ferry(...argv: string[]) {
-  const r = io(stack.env);
+  // The operator's calls are recorded too (as `cli`: the operator's credentials, no stack role).
+  const r = io({ ...stack.env, ...callLogEnv('cli') });
   const code = await main(argv, r.io);
   return { code, stdout: r.stdout.text, stderr: r.stderr.text };
 }

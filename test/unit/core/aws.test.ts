@@ -9,7 +9,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { awsClient } from '../../../core/aws.ts';
-import type { AwsCall } from '../../../core/aws-calls.ts';
+import { type AwsCall, callLogEnv } from '../../../core/aws-calls.ts';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 /** Answers every request without the network, so a call runs the whole middleware stack. */
@@ -63,5 +63,13 @@ describe('awsClient', () => {
   it('adds no recorder without FERRY_AWS_CALL_LOG', () => {
     const s3 = awsClient(S3Client, { credentials, region: 'us-east-1' }, {});
     expect(s3.middlewareStack.identify().some((m) => m.includes('ferryCallRecorder'))).toBe(false);
+  });
+
+  it("names each component's log file in the run's folder, and nothing without one", () => {
+    expect(callLogEnv('push-fanout', { FERRY_AWS_CALL_DIR: '/tmp/run-1' })).toEqual({
+      FERRY_AWS_CALL_LOG: '/tmp/run-1/push-fanout.jsonl',
+      FERRY_COMPONENT: 'push-fanout',
+    });
+    expect(callLogEnv('worker', {})).toEqual({});
   });
 });

@@ -121,7 +121,7 @@ describe('webhook delivery', () => {
 });
 
 describe('GPU worker', () => {
-  test('task role reads uploads/, writes results/, consumes the jobs queue, sweeps its DLQ, protects its own tasks', () => {
+  test('task role reads uploads/, writes results/, consumes the jobs queue, sweeps its DLQ, reconciles through the status index, protects its own tasks', () => {
     expect(grants(ROLES.workerTask)).toEqual({
       's3:GetObject': [
         `${ARN.bucketArn}/${KEY_PREFIX.results}*/checkpoint.json`,
@@ -131,11 +131,12 @@ describe('GPU worker', () => {
       's3:DeleteObject': [`${ARN.bucketArn}/${KEY_PREFIX.results}*/checkpoint.json`],
       'dynamodb:GetItem': [ARN.tableArn],
       'dynamodb:UpdateItem': [ARN.tableArn],
+      'dynamodb:Query': [`${ARN.tableArn}/index/${TABLE.statusIndex.name}`],
       'sqs:ReceiveMessage': [ARN.jobsDeadLetterQueueArn, ARN.jobsQueueArn].sort(),
       'sqs:DeleteMessage': [ARN.jobsQueueArn],
       'sqs:ChangeMessageVisibility': [ARN.jobsQueueArn],
       'sqs:GetQueueAttributes': [ARN.jobsQueueArn],
-      'sqs:SendMessage': [ARN.webhooksQueueArn],
+      'sqs:SendMessage': [ARN.jobsQueueArn, ARN.webhooksQueueArn].sort(),
       'ecs:UpdateTaskProtection': ['arn:aws:ecs:us-east-1:123456789012:task/ferry-ci-gpu/*'],
       'ecs:GetTaskProtection': ['arn:aws:ecs:us-east-1:123456789012:task/ferry-ci-gpu/*'],
     });

@@ -9,7 +9,7 @@ import { JobStatus } from '../../../../core/job.ts';
 import { handler as apiHandler } from '../../../../functions/api/handler.ts';
 import { ensureLocalClient, type LocalClient } from '../../../../scripts/local/local-client.ts';
 import { callAs } from '../../../support/api.ts';
-import { createTestStack, eventually, type TestStack } from '../../../support/local-stack.ts';
+import { createTestStack, eventually, recordCallsAs, type TestStack } from '../../../support/local-stack.ts';
 import { startWorker, type WorkerProcess } from '../../../support/worker-process.ts';
 
 let stack: TestStack;
@@ -20,6 +20,7 @@ const BODY = Buffer.from(JSON.stringify({ ms: 10 }));
 beforeAll(async () => {
   stack = await createTestStack();
   Object.assign(process.env, stack.env, { POWERTOOLS_LOG_LEVEL: 'ERROR' });
+  recordCallsAs('api');
   tight = await ensureLocalClient(stack.outputs, 'tight', { requestsPerSec: 1, burst: 4, jobsPerDay: 1000 });
 });
 

@@ -10,7 +10,7 @@ import { JobStateConflictError } from '../../../../core/errors.ts';
 import { JobStatus } from '../../../../core/job.ts';
 import { resultKey } from '../../../../core/keys.ts';
 import { type LocalApi, startLocalApi } from '../../../../functions/api/local-server.ts';
-import { createTestStack, eventually, type TestStack } from '../../../support/local-stack.ts';
+import { createTestStack, eventually, recordCallsAs, type TestStack } from '../../../support/local-stack.ts';
 
 /** The stack's client's key, set once the stack exists. */
 let API_KEY = '';
@@ -26,6 +26,7 @@ beforeAll(async () => {
     FERRY_ALLOW_PRIVATE_WEBHOOKS: 'true',
     POWERTOOLS_LOG_LEVEL: 'ERROR',
   });
+  recordCallsAs('api');
   api = await startLocalApi({ port: 0 });
 });
 
