@@ -185,7 +185,7 @@ async function runVideoOcr(
     } catch (error) {
       // NVDEC that cannot start (no device, unsupported codec profile): decode on the CPU instead.
       if (decoder === 'nvdec' && decodedHere === 0 && !ctx.signal.aborted) {
-        ctx.log.warn('NVDEC decoding failed; falling back to CPU decoding', { err: error });
+        ctx.log.warn('NVDEC decoding failed; falling back to CPU decoding', { error });
         decoder = 'cpu';
         continue;
       }
