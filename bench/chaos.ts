@@ -4,13 +4,16 @@
  * markdown report (JSON copy in bench/results/): the endpoint refusing for 15 s, hanging for
  * 15 s, kill -9 of a worker with jobs in flight, two workers with one killed, and a 1000-upload
  * burst. Each must end with every upload SUCCEEDED exactly once and a worker alive; the exit
- * code is 1 otherwise. `--jobs N`, `--outage-sec S`, `--burst N` and `--only name,...` resize it.
+ * code is 1 otherwise. `--jobs N`, `--outage-sec S`, `--burst N` and `--only name,...` resize it;
+ * `--cpu-hog N` keeps N cores busy for the whole run (a slowed machine). The burst runs with the
+ * push channel on and a watcher of every job, and reports what ingest recovery replayed.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureEmulator } from '../scripts/local/emulator.ts';
 import { runScenario, type ScenarioName, type ScenarioResult } from '../test/support/chaos.ts';
+import { startCpuHog } from './cpu-hog.ts';
 
 const { values } = parseArgs({
   options: {
@@ -18,6 +21,7 @@ const { values } = parseArgs({
     'outage-sec': { type: 'string', default: '15' },
     burst: { type: 'string', default: '1000' },
     only: { type: 'string' },
+    'cpu-hog': { type: 'string', default: '0' },
   },
 });
 const jobs = Number(values.jobs);
@@ -31,6 +35,7 @@ const all: ScenarioName[] = [
 ];
 const chosen = values.only ? (values.only.split(',') as ScenarioName[]) : all;
 
+const hog = Number(values['cpu-hog']) > 0 ? startCpuHog(Number(values['cpu-hog'])) : undefined;
 const emulator = await ensureEmulator({ log: (line) => console.error(`[emulator] ${line}`) });
 process.env.AWS_ENDPOINT_URL = emulator.endpoint;
 process.env.AWS_REGION ??= 'us-east-1';
@@ -53,6 +58,7 @@ try {
   }
 } finally {
   await emulator.stop();
+  hog?.stop();
 }
 
 const ok = (r: ScenarioResult) => r.succeeded === r.jobs && r.duplicates === 0 && r.workerAlive;
@@ -71,6 +77,16 @@ const lines = [
   ),
   '',
   'recovery: from the fault ending (endpoint back, worker killed) to the first job finished after it.',
+  ...results.flatMap((r) =>
+    'burst' in r && r.burst
+      ? [
+          '',
+          `burst: ${r.burst.replayed} failed events replayed, ${r.burst.orphans} orphans swept, ` +
+            `final events at the watcher ${r.burst.finalEvents}/${r.jobs}` +
+            (hog ? `; ${hog.cores} core(s) kept busy by a spinning process.` : '.'),
+        ]
+      : [],
+  ),
 ];
 console.log(lines.join('\n'));
 const dir = path.resolve(import.meta.dirname, 'results');

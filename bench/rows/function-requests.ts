@@ -62,6 +62,9 @@ const IN_FLIGHT = 10;
 
 export async function runFunctionRequests(o: FunctionRequestsOptions): Promise<FunctionRequestsResult> {
   const { stack } = o;
+  // The local API and the SDK's default credential chain read the stack from process.env.
+  const saved = { ...process.env };
+  Object.assign(process.env, stack.env, { POWERTOOLS_LOG_LEVEL: 'ERROR' });
   const suffix = stack.outputs.table.split('-').pop() ?? 'bench';
   const pushNames = suffixedPushNames(suffix);
   const push = await provisionPush(stack.outputs, pushNames);
@@ -72,8 +75,6 @@ export async function runFunctionRequests(o: FunctionRequestsOptions): Promise<F
   ]);
   await routeFunctionThrough(stack.env, stack.names.ingestFunction, ingestProxy.url);
   await routeFunctionThrough(stack.env, pushNames.fanoutFunction, fanoutProxy.url);
-  const saved = { ...process.env };
-  Object.assign(process.env, stack.env, { POWERTOOLS_LOG_LEVEL: 'ERROR' });
   const api = await startLocalApi();
   const worker = await startWorker({
     ...stack.env,

@@ -5,8 +5,10 @@
  * exactly once, how long the pipeline took to recover, and whether the worker (or its
  * replacement) is alive.
  */
+import { IngestRecoveryStats } from '../../core/ingest/recovery-stats.ts';
 import { isFinal, type Job, JobStatus } from '../../core/job.ts';
 import { createTestStack, eventually, type TestStack } from './local-stack.ts';
+import { addPushChannel, type RecordingWatcher, recordingWatcher } from './push.ts';
 import { dropUpload, SLEEP_METADATA, SLEEP_TASK_MODULE } from './sleep-jobs.ts';
 import { ChaosProxy } from './tcp-proxy.ts';
 import { startWorker, type WorkerProcess } from './worker-process.ts';
@@ -41,6 +43,15 @@ export interface ScenarioResult {
   /** What /readyz said while the endpoint was down (outage scenarios). */
   readyDuringOutage?: { status: number; failing: string[] };
   failures: string[];
+  /** The burst only: what ingest recovery did, and what the watcher subscribed to all jobs saw. */
+  burst?: {
+    /** Failed S3 events replayed from the ingest failures queue. */
+    replayed: number;
+    /** uploads/ objects with no job found by the sweep. */
+    orphans: number;
+    /** Jobs whose final event reached the watcher. */
+    finalEvents: number;
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -62,6 +73,7 @@ export async function runScenario(name: ScenarioName, size: ScenarioSize): Promi
   const proxy = new ChaosProxy(stack.env.AWS_ENDPOINT_URL as string);
   await proxy.start();
   const workers: WorkerProcess[] = [];
+  let watcher: RecordingWatcher | undefined;
   const worker = async (env: Record<string, string> = {}) => {
     const w = await startWorker({ ...stack.env, ...WORKER_ENV, AWS_ENDPOINT_URL: proxy.url, ...env });
     workers.push(w);
@@ -96,10 +108,16 @@ export async function runScenario(name: ScenarioName, size: ScenarioSize): Promi
       faultEndedAt = Date.now();
       if (!b) await worker();
     } else {
+      // As a user's `aws s3 cp --recursive` with the push channel on and a watcher of every job.
+      const push = await addPushChannel(stack);
+      watcher = await recordingWatcher(push.pushUrl, stack.client.apiKey);
+      watcher.watcher.subscribe({ all: true });
+      await watcher.nextReply();
       await worker({ FERRY_MAX_IN_FLIGHT: '16' });
-      jobIds = await uploadJobs(stack, size.jobs, size.jobMs, 'burst');
+      jobIds = await uploadJobs(stack, size.jobs, size.jobMs, 'burst', AWS_CLI_CONCURRENCY);
     }
     const finals = await allFinal(stack, jobIds, 120_000 + size.jobs * 200);
+    const burst = watcher ? await burstFigures(stack, watcher, jobIds) : undefined;
     const succeededLines = workers.flatMap((w) =>
       w.logs.filter((l) => l.msg === 'job succeeded').map((l) => String(l.jobId)),
     );
@@ -118,6 +136,7 @@ export async function runScenario(name: ScenarioName, size: ScenarioSize): Promi
       totalMs: Math.max(...finals.map((j) => Date.parse(j.finishedAt ?? ''))) - started,
       workerAlive: alive.length > 0,
       ...(readyDuringOutage ? { readyDuringOutage } : {}),
+      ...(burst ? { burst } : {}),
       failures: finals
         .filter((j) => j.status !== JobStatus.Succeeded)
         .map((j) => `${j.jobId}: ${j.status} ${j.errorCode ?? ''}`),
@@ -130,13 +149,23 @@ export async function runScenario(name: ScenarioName, size: ScenarioSize): Promi
         workers.flatMap((w) => w.logs.map((l) => JSON.stringify(l))).join('\n'),
       );
     }
+    watcher?.watcher.stop();
     await Promise.all(workers.map((w) => w.stop('SIGKILL')));
     await proxy.close();
   }
 }
 
-/** PUTs `n` sleep jobs straight to the emulator, 8 at a time; returns their job ids. */
-async function uploadJobs(stack: TestStack, n: number, ms: number, prefix: string): Promise<string[]> {
+/** The AWS CLI's default `max_concurrent_requests`. */
+const AWS_CLI_CONCURRENCY = 10;
+
+/** PUTs `n` sleep jobs straight to the emulator, `inFlight` at a time; returns their job ids. */
+async function uploadJobs(
+  stack: TestStack,
+  n: number,
+  ms: number,
+  prefix: string,
+  inFlight = 8,
+): Promise<string[]> {
   const ids: string[] = [];
   let next = 0;
   const one = async () => {
@@ -145,8 +174,29 @@ async function uploadJobs(stack: TestStack, n: number, ms: number, prefix: strin
       ids.push(await dropUpload(stack, key, JSON.stringify({ ms }), SLEEP_METADATA));
     }
   };
-  await Promise.all(Array.from({ length: 8 }, one));
+  await Promise.all(Array.from({ length: inFlight }, one));
   return ids;
+}
+
+async function burstFigures(
+  stack: TestStack,
+  watcher: RecordingWatcher,
+  jobIds: string[],
+): Promise<NonNullable<ScenarioResult['burst']>> {
+  // The final events trail the records by the fan-out's delay: give them a few seconds.
+  const ids = new Set(jobIds);
+  const finalsSeen = () =>
+    new Set(
+      watcher.received
+        .filter((r) => ids.has(r.event.jobId) && isFinal(r.event.status))
+        .map((r) => r.event.jobId),
+    ).size;
+  for (let i = 0; i < 20 && finalsSeen() < jobIds.length; i++) await sleep(500);
+  const stats = await new IngestRecoveryStats({
+    dynamo: stack.aws.dynamo,
+    table: stack.outputs.clientsTable,
+  }).read();
+  return { replayed: stats.replayed, orphans: stats.orphans, finalEvents: finalsSeen() };
 }
 
 async function untilSomeRunning(stack: TestStack, jobIds: string[], by?: WorkerProcess): Promise<void> {
