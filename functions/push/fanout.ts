@@ -91,7 +91,9 @@ export async function fanOut(
     if (!watchersOf) continue;
     events++;
     for (const connectionId of watchersOf(entry.event.jobId)) {
-      outbox.set(connectionId, [...(outbox.get(connectionId) ?? []), entry.event]);
+      const queue = outbox.get(connectionId);
+      if (queue) queue.push(entry.event);
+      else outbox.set(connectionId, [entry.event]);
     }
   }
 
