@@ -4,11 +4,15 @@
  * WebSocket): connects with an API key, subscribes, hands on each job's events in order
  * (dropping any older than one already seen, since a snapshot and a live event may cross), and
  * after a dropped connection reconnects and resubscribes; the snapshots it then gets carry any
- * final state it missed.
+ * final state it missed. While open it sends `{"action":"ping"}` every PUSH.pingIntervalMs, so
+ * API Gateway's 10-minute idle close never hits a watcher that is only listening (a browser
+ * cannot send WebSocket ping frames, so the keep-alive is a message; the socket function
+ * accepts it without an answer).
  */
 
 import type { PushEvent, PushMessage, PushReply, PushRequest } from './api/push-events.ts';
 import { isFinal } from './job.ts';
+import { PUSH } from './push-config.ts';
 
 /** The part of the WHATWG WebSocket both `ws` and browsers provide. */
 export interface SocketLike {
@@ -35,6 +39,8 @@ export interface PushWatcherOptions {
   maxReconnects?: number;
   /** @defaultvalue 500 */
   reconnectDelayMs?: number;
+  /** Keep-alive period while connected. @defaultvalue PUSH.pingIntervalMs */
+  pingIntervalMs?: number;
 }
 
 export class PushConnectError extends Error {}
@@ -48,6 +54,7 @@ export class PushWatcher {
   readonly #finished = new Set<string>();
   #stopped = false;
   #failures = 0;
+  #ping: ReturnType<typeof setInterval> | undefined;
   #closed: { resolve: () => void; reject: (error: Error) => void } | undefined;
   /** Settles when the watcher is stopped (resolves) or gives up reconnecting (rejects). */
   readonly closed: Promise<void>;
@@ -72,6 +79,7 @@ export class PushWatcher {
       socket.addEventListener('open', () => {
         open = true;
         this.#failures = 0;
+        this.#keepAlive();
         this.#resubscribe();
         resolve();
       });
@@ -80,6 +88,7 @@ export class PushWatcher {
         if (!open) reject(new PushConnectError(`Cannot open the push channel at ${this.#options.url}`));
       });
       socket.addEventListener('close', () => {
+        if (this.#socket === socket) clearInterval(this.#ping);
         if (!open) {
           reject(new PushConnectError(`The push channel at ${this.#options.url} refused the connection`));
           return;
@@ -104,12 +113,23 @@ export class PushWatcher {
 
   stop(): void {
     this.#stopped = true;
+    clearInterval(this.#ping);
     this.#socket?.close(1000);
     this.#closed?.resolve();
   }
 
   #send(request: PushRequest): void {
     if (this.#socket?.readyState === 1) this.#socket.send(JSON.stringify(request));
+  }
+
+  #keepAlive(): void {
+    clearInterval(this.#ping);
+    this.#ping = setInterval(
+      () => this.#send({ action: 'ping' }),
+      this.#options.pingIntervalMs ?? PUSH.pingIntervalMs,
+    );
+    // A Node process that only watches still exits when the watcher is done with.
+    (this.#ping as { unref?: () => void }).unref?.();
   }
 
   #resubscribe(): void {

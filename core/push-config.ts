@@ -34,10 +34,39 @@ export const PUSH = {
   routeSelectionExpression: '$request.body.action',
   /** Most job ids one subscribe message may name. */
   maxJobsPerSubscribe: 100,
-  /** Stream records the fan-out gets per invocation. */
-  streamBatchSize: 100,
+  /**
+   * Stream records the fan-out gets per invocation. Each record can mean a post to every
+   * watcher of its owner: 25 records x 1000 watchers stays well inside the fan-out's timeout,
+   * and streamParallelizationFactor batches run at once per shard instead of one big one.
+   */
+  streamBatchSize: 25,
+  /** Batches of one shard processed at once (AWS keeps each job's records in order). */
+  streamParallelizationFactor: 4,
+  /**
+   * Retries of a batch the fan-out failed (it reports only records whose watchers it could not
+   * read; bisecting splits a batch that throws), after which the batch's description goes to
+   * the fan-out failures queue. Without a limit AWS retries for the stream's 24 hours and the
+   * shard stops.
+   */
+  streamMaxRetryAttempts: 3,
+  /** Older records are not worth pushing (a watcher gets the current state when it resubscribes). */
+  streamMaxRecordAgeSec: 300,
   /** PostToConnection calls in flight at once in one fan-out invocation. */
   postConcurrency: 32,
+  /**
+   * Longest wait for one post, its SDK retry included; a post that takes longer is dropped with
+   * the rest of that connection's events in the batch, so it holds up no other watcher.
+   */
+  postTimeoutMs: 2000,
+  /** SDK attempts of one post (a throttled, 5xx or dropped post is tried once more). */
+  postAttempts: 2,
+  /** Wait before that retry. */
+  postRetryDelayMs: 100,
+  /**
+   * How often a watcher sends `{"action":"ping"}` (answered with nothing). API Gateway closes a
+   * WebSocket idle for 10 minutes; any message from the client resets that clock.
+   */
+  pingIntervalMs: 5 * 60_000,
   /** Stage of the WebSocket API, locally and on AWS. */
   stage: '$default',
 } as const;
@@ -48,6 +77,8 @@ export const LOCAL_PUSH_RESOURCES = {
   socketFunction: 'ferry-push-socket',
   fanoutFunction: 'ferry-push-fanout',
   webSocketApi: 'ferry-push',
+  /** Descriptions of stream batches the fan-out gave up on (its on-failure destination). */
+  fanoutFailuresQueue: 'ferry-push-fanout-failures',
 } as const;
 
 /**

@@ -5,7 +5,12 @@
  * connections table (TTL). No compute is held per watcher: a socket costs API Gateway
  * connection minutes and a few table rows. Shapes from core/push-config.ts, as in local
  * provisioning (scripts/local/provision-push.ts). Also the web app, as a static site.
+ *
+ * The stream mapping is bounded so one bad batch cannot stop the shard: the fan-out reports
+ * only the records it could not serve (ReportBatchItemFailures), a batch that throws is bisected,
+ * retries and record age are capped, and what is given up goes to the fan-out failures queue.
  */
+import { QUEUE } from '../core/config.ts';
 import { CONNECTIONS_TABLE, PUSH, PUSH_FUNCTIONS } from '../core/push-config.ts';
 import { functionArgs } from './functions.ts';
 import { type FunctionsOptions, handlerOf } from './options.ts';
@@ -21,6 +26,8 @@ export interface PushInput {
 export interface Push {
   socket: sst.aws.ApiGatewayWebSocket;
   connections: sst.aws.Dynamo;
+  /** Stream batches the fan-out gave up on (the mapping's on-failure destination). */
+  fanoutFailures: sst.aws.Queue;
   web: sst.aws.StaticSite;
 }
 
@@ -64,6 +71,11 @@ export function createPush({ storage, clients, functions, apiUrl }: PushInput): 
   for (const route of ['$connect', '$disconnect', '$default', 'subscribe', 'unsubscribe']) {
     socket.route(route, socketHandler.arn);
   }
+  const fanoutFailures = new sst.aws.Queue('PushFanoutFailuresQueue', {
+    transform: {
+      queue: { sqsManagedSseEnabled: true, messageRetentionSeconds: QUEUE.deadLetterRetentionSec },
+    },
+  });
   storage.table.subscribe(
     'PushFanout',
     functionArgs(functions, {
@@ -72,14 +84,31 @@ export function createPush({ storage, clients, functions, apiUrl }: PushInput): 
       timeout: `${PUSH_FUNCTIONS.fanout.timeoutSec} seconds`,
       memory: `${PUSH_FUNCTIONS.fanout.memoryMb} MB`,
       environment,
-      permissions: [connectionRows, manage],
+      permissions: [
+        connectionRows,
+        manage,
+        { actions: ['sqs:SendMessage'], resources: [fanoutFailures.arn] },
+      ],
     }),
-    { transform: { eventSourceMapping: { batchSize: PUSH.streamBatchSize, startingPosition: 'LATEST' } } },
+    {
+      transform: {
+        eventSourceMapping: {
+          batchSize: PUSH.streamBatchSize,
+          startingPosition: 'LATEST',
+          parallelizationFactor: PUSH.streamParallelizationFactor,
+          bisectBatchOnFunctionError: true,
+          maximumRetryAttempts: PUSH.streamMaxRetryAttempts,
+          maximumRecordAgeInSeconds: PUSH.streamMaxRecordAgeSec,
+          functionResponseTypes: ['ReportBatchItemFailures'],
+          destinationConfig: { onFailure: { destinationArn: fanoutFailures.arn } },
+        },
+      },
+    },
   );
   const web = new sst.aws.StaticSite('Web', {
     path: '.',
     build: { command: 'npx vite build web', output: 'web/dist' },
     environment: { VITE_FERRY_API_URL: apiUrl, VITE_FERRY_PUSH_URL: socket.url },
   });
-  return { socket, connections, web };
+  return { socket, connections, fanoutFailures, web };
 }

@@ -26,9 +26,13 @@ export const PushEventSchema = z.object({
 export type PushEvent = z.infer<typeof PushEventSchema>;
 export type PushEventType = PushEvent['type'];
 
-/** What a watcher sends: subscribe/unsubscribe to jobs by id, or to all of its client's jobs. */
+/**
+ * What a watcher sends: subscribe/unsubscribe to jobs by id, or to all of its client's jobs; or
+ * `ping`, which keeps an idle socket open (API Gateway closes one after 10 minutes without a
+ * message) and gets no answer.
+ */
 export const PushRequestSchema = z.object({
-  action: z.enum(['subscribe', 'unsubscribe']),
+  action: z.enum(['subscribe', 'unsubscribe', 'ping']),
   jobIds: z.array(z.string().min(1).max(64)).max(100).optional(),
   all: z.boolean().optional(),
 });

@@ -21,6 +21,9 @@ export interface Subscription {
   target: string;
 }
 
+/** The connections watching one of a client's jobs. */
+export type WatchersOf = (jobId: string) => string[];
+
 export interface ConnectionStoreOptions {
   dynamo: DynamoDBDocumentClient;
   table: string;
@@ -100,17 +103,23 @@ export class ConnectionStore {
     await this.#batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));
   }
 
-  /** The connections subscribed to `jobId` or to all of `clientId`'s jobs (each once). */
-  async watchersOf(clientId: string, jobId: string): Promise<string[]> {
+  /**
+   * All of a client's live subscriptions in one query, as a lookup of the connections watching
+   * a job (subscribed to it or to all of the client's jobs, each once). The fan-out reads this
+   * once per client per batch, however many of the client's jobs changed.
+   */
+  async watchersOf(clientId: string): Promise<WatchersOf> {
     const subs = await this.#query(`${prefix.client}${clientId}`);
     const nowSec = Math.floor(this.#now().getTime() / 1000);
-    const connections = new Set<string>();
+    const all = new Set<string>();
+    const byJob = new Map<string, Set<string>>();
     for (const sub of subs) {
       // TTL deletion lags by up to days on AWS: expired rows are skipped here.
       if (sub.expiresAt < nowSec) continue;
-      if (sub.target === jobId || sub.target === allJobs) connections.add(sub.connectionId);
+      if (sub.target === allJobs) all.add(sub.connectionId);
+      else byJob.set(sub.target, (byJob.get(sub.target) ?? new Set()).add(sub.connectionId));
     }
-    return [...connections];
+    return (jobId) => [...new Set([...all, ...(byJob.get(jobId) ?? [])])];
   }
 
   async #query(pk: string, skPrefix?: string): Promise<(Subscription & { expiresAt: number })[]> {

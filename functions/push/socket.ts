@@ -5,6 +5,7 @@
  * keys with 401/403, which fails the handshake. `subscribe` stores the subscriptions first and
  * then sends each named job's current state, so a change between a watcher's GET and its
  * subscribe is never missed (at worst it arrives twice; events carry `at` to order them).
+ * `ping` (the watcher's keep-alive, core/push-client.ts) is accepted and not answered.
  */
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { eventFor, PushRequestSchema } from '../../core/api/push-events.ts';
@@ -42,7 +43,7 @@ async function connect(deps: PushDeps, event: SocketEvent): Promise<APIGatewayPr
   if (['1', 'true'].includes(event.queryStringParameters?.all ?? '')) {
     await deps.connections.subscribe(connectionId, principal.client.clientId, [CONNECTIONS_TABLE.allJobs]);
   }
-  deps.logger.info('watcher connected', {
+  deps.log.info('watcher connected', {
     connectionId,
     clientId: principal.client.clientId,
   });
@@ -76,6 +77,8 @@ async function message(deps: PushDeps, connectionId: string, body: string): Prom
     await reply({ type: 'error', message: `${issue?.path.join('.') || 'message'}: ${issue?.message}` });
     return;
   }
+  // The socket's message was its keep-alive; answering would cost a post per watcher per ping.
+  if (parsed.data.action === 'ping') return;
   const clientId = await deps.connections.clientOf(connectionId);
   if (!clientId) {
     await reply({ type: 'error', message: 'This connection is not registered; reconnect' });

@@ -2,8 +2,9 @@
  * @module scripts/local/provision-push
  * The push channel in a local emulator, idempotently: a DynamoDB stream (new and old images) on
  * the jobs table, the connections table with TTL, the socket and fan-out functions, the
- * WebSocket API with its routes and stage, and the stream-to-fan-out mapping. The same shapes
- * as infra/push.ts, from core/push-config.ts.
+ * WebSocket API with its routes and stage, the stream-to-fan-out mapping and its on-failure
+ * queue. The same shapes and settings as infra/push.ts, from core/push-config.ts (which of the
+ * mapping's settings MiniStack honours: docs/platform-notes.md).
  */
 import {
   ApiGatewayV2Client,
@@ -20,6 +21,7 @@ import {
   LambdaClient,
   ListEventSourceMappingsCommand,
 } from '@aws-sdk/client-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { awsClient } from '../../core/aws.ts';
 import { callLogEnv } from '../../core/aws-calls.ts';
 import {
@@ -30,7 +32,7 @@ import {
   PUSH_FUNCTIONS,
 } from '../../core/push-config.ts';
 import { resourcesToEnv } from '../../core/resources.ts';
-import { createTableWithTtl, deployFunction, type LocalOutputs } from './provision.ts';
+import { createQueue, createTableWithTtl, deployFunction, type LocalOutputs } from './provision.ts';
 
 export type PushNames = typeof LOCAL_PUSH_RESOURCES;
 
@@ -41,6 +43,8 @@ export interface PushOutputs {
   managementUrl: string;
   connectionsTable: string;
   webSocketApiId: string;
+  /** Stream batches the fan-out gave up on (its on-failure destination). */
+  fanoutFailuresQueueUrl: string;
 }
 
 const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -52,22 +56,34 @@ export function suffixedPushNames(suffix: string): PushNames {
   ) as unknown as PushNames;
 }
 
+export interface ProvisionPushOptions {
+  /**
+   * Where the functions reach the emulator's @connections API. @defaultvalue the emulator's
+   * endpoint; a test puts a fault proxy here.
+   */
+  managementEndpoint?: string;
+}
+
 export async function provisionPush(
   outputs: LocalOutputs,
   names: PushNames = LOCAL_PUSH_RESOURCES,
+  options: ProvisionPushOptions = {},
 ): Promise<PushOutputs> {
   const config = { endpoint: outputs.endpoint, region: outputs.region, credentials: TEST_CREDENTIALS };
   // No environment: provisioning's own calls are never recorded (see provision.ts).
   const dynamo = awsClient(DynamoDBClient, config, {});
   const lambda = awsClient(LambdaClient, config, {});
   const gateway = awsClient(ApiGatewayV2Client, config, {});
+  const sqs = awsClient(SQSClient, config, {});
 
-  const [streamArn] = await Promise.all([
+  const [streamArn, fanoutFailures] = await Promise.all([
     enableStream(dynamo, outputs.table),
+    createQueue(sqs, names.fanoutFailuresQueue),
     createConnectionsTable(dynamo, names.connectionsTable),
   ]);
   const apiId = await ensureWebSocketApi(gateway, names.webSocketApi);
   const urls = localPushUrls(outputs.endpoint, apiId);
+  const { managementUrl } = localPushUrls(options.managementEndpoint ?? outputs.endpoint, apiId);
   const environment = {
     ...resourcesToEnv({
       ...outputs,
@@ -76,7 +92,7 @@ export async function provisionPush(
       ingestFailuresQueueUrl: undefined,
     }),
     FERRY_CONNECTIONS_TABLE: names.connectionsTable,
-    FERRY_PUSH_MANAGEMENT_URL: urls.managementUrl,
+    FERRY_PUSH_MANAGEMENT_URL: managementUrl,
   };
   const [socketArn] = await Promise.all([
     deployFunction(lambda, names.socketFunction, PUSH_FUNCTIONS.socket, {
@@ -99,10 +115,22 @@ export async function provisionPush(
         EventSourceArn: streamArn,
         StartingPosition: 'LATEST',
         BatchSize: PUSH.streamBatchSize,
+        ParallelizationFactor: PUSH.streamParallelizationFactor,
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: PUSH.streamMaxRetryAttempts,
+        MaximumRecordAgeInSeconds: PUSH.streamMaxRecordAgeSec,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        DestinationConfig: { OnFailure: { Destination: fanoutFailures.arn } },
       }),
     );
   }
-  return { ...urls, connectionsTable: names.connectionsTable, webSocketApiId: apiId };
+  return {
+    pushUrl: urls.pushUrl,
+    managementUrl,
+    connectionsTable: names.connectionsTable,
+    webSocketApiId: apiId,
+    fanoutFailuresQueueUrl: fanoutFailures.url,
+  };
 }
 
 async function enableStream(dynamo: DynamoDBClient, table: string): Promise<string> {

@@ -369,7 +369,8 @@ async function createQueueWithDlq(
   return { url: queue.QueueUrl, arn: await queueArn(sqs, queue.QueueUrl), dlqUrl: dlq.QueueUrl };
 }
 
-async function createQueue(sqs: SQSClient, name: string): Promise<{ url: string; arn: string }> {
+/** A queue that keeps what a function gave up on (an on-failure destination). */
+export async function createQueue(sqs: SQSClient, name: string): Promise<{ url: string; arn: string }> {
   const queue = await sqs.send(
     new CreateQueueCommand({
       QueueName: name,

@@ -25,6 +25,30 @@ describe('push channel', () => {
     expect(mapping?.inputs).toMatchObject({ batchSize: PUSH.streamBatchSize, startingPosition: 'LATEST' });
   });
 
+  test('one failing batch cannot stop the stream: partial failures, bisect, bounded retries and age, a failures queue', () => {
+    const mapping = ci
+      .all('aws:lambda/eventSourceMapping:EventSourceMapping')
+      .find((r) => r.name.startsWith('JobsTableSubscriber'));
+    const queue = ci.inputs<Inputs>('aws:sqs/queue:Queue', 'PushFanoutFailuresQueueQueue');
+    expect(queue).toMatchObject({ sqsManagedSseEnabled: true });
+    const queueArn = `arn:aws:sqs:us-east-1:123456789012:${queue.name}`;
+    expect(mapping?.inputs).toMatchObject({
+      functionResponseTypes: ['ReportBatchItemFailures'],
+      bisectBatchOnFunctionError: true,
+      maximumRetryAttempts: PUSH.streamMaxRetryAttempts,
+      maximumRecordAgeInSeconds: PUSH.streamMaxRecordAgeSec,
+      parallelizationFactor: PUSH.streamParallelizationFactor,
+      destinationConfig: { onFailure: { destinationArn: queueArn } },
+    });
+    // The fan-out's role may write to that queue (Lambda sends the record with it).
+    const policies = ci
+      .all('aws:iam/rolePolicy:RolePolicy')
+      .concat(ci.all('aws:iam/role:Role'))
+      .filter((r) => r.name.startsWith('JobsTableSubscriberPushFanout'))
+      .map((r) => JSON.stringify(r.inputs));
+    expect(policies.join('\n')).toMatch(new RegExp(`sqs:SendMessage.*${queueArn}`));
+  });
+
   test('one socket function serves every route; both functions get the push variables', () => {
     const routes = ci.all('aws:apigatewayv2/route:Route').filter((r) => r.name.startsWith('PushRoute'));
     expect(routes.map((r) => (r.inputs as Inputs).routeKey).sort()).toEqual(

@@ -152,6 +152,21 @@ describe('push channel', () => {
     expect(events.at(-1)).toMatchObject({ jobId, status: 'SUCCEEDED' });
   });
 
+  it('takes a ping (the client keep-alive) through $default without an answer', async () => {
+    const url = new URL(push.pushUrl);
+    url.searchParams.set('key', stack.client.apiKey);
+    const socket = new WebSocket(url.href);
+    const messages: unknown[] = [];
+    socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+    await new Promise((resolve, reject) => socket.on('open', resolve).on('error', reject));
+    socket.send(JSON.stringify({ action: 'ping' }));
+    socket.send(JSON.stringify({ action: 'subscribe', all: true }));
+    await vi.waitFor(() => expect(messages).toHaveLength(1), { timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 500));
+    socket.close();
+    expect(messages).toEqual([{ type: 'subscribed', jobIds: [], all: true, unknown: [] }]);
+  });
+
   it('refuses a watcher without a valid key', async () => {
     for (const url of [push.pushUrl, `${push.pushUrl}?key=not-a-key`]) {
       const outcome = await new Promise<string>((resolve) => {

@@ -1,7 +1,8 @@
 /**
  * The push functions' rules with stubbed stores (the emulator tests in test/integration/functions/push run them for
- * real): which record changes become events, refused handshakes, bad messages, and gone
- * connections removed by the fan-out.
+ * real): which record changes become events, refused handshakes, bad messages and pings, gone
+ * connections removed by the fan-out, progress coalesced per job, one subscription read per
+ * client, partial batch failures, and a failing or hanging post kept to its own connection.
  */
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
@@ -34,7 +35,7 @@ function deps(overrides: Partial<PushDeps> = {}) {
     subscribe: vi.fn(async () => undefined),
     unsubscribe: vi.fn(async () => undefined),
     removeConnection: vi.fn(async () => undefined),
-    watchersOf: vi.fn(async () => ['c1', 'c2']),
+    watchersOf: vi.fn(async (_clientId: string) => (_jobId: string) => ['c1', 'c2']),
   };
   const d = {
     jobs: { get: vi.fn(async () => undefined) },
@@ -48,7 +49,7 @@ function deps(overrides: Partial<PushDeps> = {}) {
       posted.push([id, m]);
       return id === 'c2' ? ('gone' as const) : ('sent' as const);
     }),
-    logger: { info: vi.fn() },
+    log: { info: vi.fn(), warn: vi.fn(), error: vi.fn() },
     ...overrides,
   } as unknown as PushDeps;
   return { d, posted, connections };
@@ -99,6 +100,15 @@ describe('socket routes', () => {
     await handleSocket(d, socketEvent('MESSAGE', { body: '{"action":"dance"}' }));
     expect(posted.map(([, m]) => m)).toMatchObject([{ type: 'error' }, { type: 'error', message: /action/ }]);
   });
+
+  it('accepts a ping without an answer or a table read', async () => {
+    const { d, posted, connections } = deps();
+    expect(await handleSocket(d, socketEvent('MESSAGE', { body: '{"action":"ping"}' }))).toMatchObject({
+      statusCode: 200,
+    });
+    expect(posted).toEqual([]);
+    expect(connections.clientOf).not.toHaveBeenCalled();
+  });
 });
 
 describe('fan-out', () => {
@@ -117,15 +127,22 @@ describe('fan-out', () => {
         record(job({ clientId: undefined, status: JobStatus.Failed }), job({ clientId: undefined })),
       ],
     } as unknown as DynamoDBStreamEvent;
-    const summary = await fanOut(d, stream);
-    expect(summary).toEqual({ events: 1, posts: 1, gone: 1 });
+    const outcome = await fanOut(d, stream);
+    expect(outcome).toEqual({
+      events: 1,
+      coalesced: 0,
+      posts: 1,
+      gone: 1,
+      dropped: 0,
+      batchItemFailures: [],
+    });
     expect(posted.map(([id]) => id).sort()).toEqual(['c1', 'c2']);
     expect(connections.removeConnection).toHaveBeenCalledWith('c2');
   });
 
   it('skips, with a warning, a record whose image is not a job, and posts the others', async () => {
     const warn = vi.fn();
-    const { d, posted } = deps({ logger: { info: vi.fn(), warn } as unknown as PushDeps['logger'] });
+    const { d, posted } = deps({ log: { info: vi.fn(), warn } as unknown as PushDeps['log'] });
     const image = (item: object) => marshall(item, { removeUndefinedValues: true });
     const stream = {
       Records: [
@@ -144,6 +161,139 @@ describe('fan-out', () => {
     expect(warn).toHaveBeenCalledWith(
       'skipped a stream record that is not a job',
       expect.objectContaining({ eventId: 'e1' }),
+    );
+  });
+});
+
+describe('fan-out under load', () => {
+  let seq = 0;
+  /** A stream record of `job` changing from `before`, with a sequence number of its own. */
+  const change = (after: Job, before: Job) => ({
+    eventID: `e${++seq}`,
+    dynamodb: {
+      SequenceNumber: String(seq),
+      NewImage: marshall(after, { removeUndefinedValues: true }),
+      OldImage: marshall(before, { removeUndefinedValues: true }),
+    },
+  });
+  const batch = (...records: ReturnType<typeof change>[]) =>
+    ({ Records: records }) as unknown as DynamoDBStreamEvent;
+  const progress = (jobId: string, percent: number, clientId = 'acme') =>
+    change(
+      { ...job({ jobId, clientId }), progress: { percent } } as Job,
+      { ...job({ jobId, clientId }), progress: { percent: percent - 1 } } as Job,
+    );
+  const status = (jobId: string, to: JobStatus, from: JobStatus, clientId = 'acme') =>
+    change(job({ jobId, clientId, status: to }), job({ jobId, clientId, status: from }));
+
+  it("sends only a job's newest progress in a batch, and every status change in order", async () => {
+    const { d, posted: seen, connections } = deps();
+    connections.watchersOf.mockImplementation(async () => () => ['c1']);
+    const stream = batch(
+      status('j1', JobStatus.Running, JobStatus.Queued),
+      progress('j1', 10),
+      progress('j2', 5),
+      progress('j1', 20),
+      progress('j1', 30),
+      status('j1', JobStatus.Succeeded, JobStatus.Running),
+    );
+    const outcome = await fanOut(d, stream);
+    expect(outcome).toMatchObject({ events: 4, coalesced: 2, batchItemFailures: [] });
+    expect(
+      seen.map(([, m]) => [m.type, 'jobId' in m ? m.jobId : '', 'progress' in m ? m.progress : undefined]),
+    ).toEqual([
+      ['status', 'j1', undefined],
+      ['progress', 'j2', { percent: 5 }],
+      ['progress', 'j1', { percent: 30 }],
+      ['final', 'j1', undefined],
+    ]);
+  });
+
+  it("reads each client's subscriptions once per batch, however many of its jobs changed", async () => {
+    const { d, connections } = deps();
+    await fanOut(
+      d,
+      batch(
+        status('j1', JobStatus.Running, JobStatus.Queued),
+        status('j2', JobStatus.Running, JobStatus.Queued),
+        status('j3', JobStatus.Running, JobStatus.Queued),
+        status('g1', JobStatus.Running, JobStatus.Queued, 'globex'),
+      ),
+    );
+    expect(connections.watchersOf.mock.calls).toEqual([['acme'], ['globex']]);
+  });
+
+  it('fails only the records of a client whose subscriptions cannot be read, and serves the others', async () => {
+    const { d, posted, connections } = deps();
+    const sent: string[] = [];
+    connections.watchersOf.mockImplementation(async (clientId: string) => {
+      if (clientId === 'globex') throw new Error('ProvisionedThroughputExceededException');
+      return () => ['c1'];
+    });
+    const records = [
+      status('j1', JobStatus.Running, JobStatus.Queued),
+      progress('g1', 10, 'globex'),
+      progress('g1', 20, 'globex'),
+      status('j2', JobStatus.Running, JobStatus.Queued),
+    ];
+    const outcome = await fanOut(
+      {
+        ...d,
+        post: async (_id, m) => {
+          sent.push('jobId' in m ? m.jobId : '');
+          return 'sent';
+        },
+      },
+      batch(...records),
+    );
+    expect(posted).toEqual([]);
+    expect(sent).toEqual(['j1', 'j2']);
+    // Both of globex's records, the coalesced one too, so the retry sends them again.
+    expect(outcome.batchItemFailures).toEqual(
+      [records[1], records[2]].map((r) => ({ itemIdentifier: r?.dynamodb.SequenceNumber })),
+    );
+    expect(d.log.error).toHaveBeenCalledWith(
+      'cannot read the watchers of a client; its records will be retried',
+      expect.objectContaining({ clientId: 'globex', error: expect.any(Error) }),
+    );
+  });
+
+  it('a throttled, hanging or gone connection fails neither the batch nor the other watchers', async () => {
+    const { d, connections } = deps();
+    connections.watchersOf.mockImplementation(async () => () => ['throttled', 'hanging', 'gone', 'healthy']);
+    connections.removeConnection.mockRejectedValue(new Error('DynamoDB is down'));
+    const got = new Map<string, string[]>();
+    const post: PushDeps['post'] = async (id, m, signal) => {
+      got.set(id, [...(got.get(id) ?? []), 'jobId' in m ? m.status : '']);
+      if (id === 'throttled')
+        throw Object.assign(new Error('Rate exceeded'), { name: 'LimitExceededException' });
+      if (id === 'gone') return 'gone';
+      if (id === 'hanging') await new Promise(() => undefined); // ignores the signal too
+      expect(signal).toBeInstanceOf(AbortSignal);
+      return 'sent';
+    };
+    const outcome = await fanOut(
+      { ...d, post },
+      batch(
+        status('j1', JobStatus.Running, JobStatus.Queued),
+        progress('j1', 50),
+        status('j1', JobStatus.Succeeded, JobStatus.Running),
+      ),
+      { postTimeoutMs: 50 },
+    );
+    expect(got.get('healthy')).toEqual(['RUNNING', 'RUNNING', 'SUCCEEDED']);
+    // One post each: the rest of a failing connection's events in the batch are dropped.
+    expect(got.get('throttled')).toEqual(['RUNNING']);
+    expect(got.get('hanging')).toEqual(['RUNNING']);
+    expect(got.get('gone')).toEqual(['RUNNING']);
+    expect(outcome).toMatchObject({ events: 3, posts: 3, gone: 1, dropped: 6, batchItemFailures: [] });
+    expect(d.log.warn).toHaveBeenCalledWith(
+      'post failed; the connection misses the rest of this batch',
+      expect.objectContaining({ connectionId: 'hanging', dropped: 3, error: expect.any(Error) }),
+    );
+    expect(d.log.warn).toHaveBeenCalledWith(
+      'cannot remove a gone connection',
+      expect.objectContaining({ connectionId: 'gone' }),
     );
   });
 });
