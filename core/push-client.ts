@@ -11,6 +11,7 @@
  */
 
 import type { PushEvent, PushMessage, PushReply, PushRequest } from './api/push-events.ts';
+import { FerryError } from './errors.ts';
 import { isFinal } from './job.ts';
 import { PUSH } from './push-config.ts';
 
@@ -43,7 +44,11 @@ export interface PushWatcherOptions {
   pingIntervalMs?: number;
 }
 
-export class PushConnectError extends Error {}
+/** The push channel could not be opened, refused the connection, or was lost for good. */
+export class PushConnectError extends FerryError {
+  override readonly name = 'PushConnectError';
+  readonly code = 'PUSH_UNAVAILABLE';
+}
 
 export class PushWatcher {
   readonly #options: PushWatcherOptions;

@@ -66,13 +66,14 @@ export async function runFunctionRequests(o: FunctionRequestsOptions): Promise<F
   const saved = { ...process.env };
   Object.assign(process.env, stack.env, { POWERTOOLS_LOG_LEVEL: 'ERROR' });
   const suffix = stack.outputs.table.split('-').pop() ?? 'bench';
-  const pushNames = suffixedPushNames(suffix);
-  const push = await provisionPush(stack.outputs, pushNames);
-  const client = await ensureLocalClient(stack.outputs, 'bench', { requestsPerSec: 1000, burst: 1000 });
   const [ingestProxy, fanoutProxy] = await Promise.all([
     startCountingProxy(stack.outputs.endpoint),
     startCountingProxy(stack.outputs.endpoint),
   ]);
+  const pushNames = suffixedPushNames(suffix);
+  // The fan-out's posts to @connections pass its proxy too.
+  const push = await provisionPush(stack.outputs, pushNames, { managementEndpoint: fanoutProxy.url });
+  const client = await ensureLocalClient(stack.outputs, 'bench', { requestsPerSec: 1000, burst: 1000 });
   await routeFunctionThrough(stack.env, stack.names.ingestFunction, ingestProxy.url);
   await routeFunctionThrough(stack.env, pushNames.fanoutFunction, fanoutProxy.url);
   const api = await startLocalApi();
@@ -108,6 +109,7 @@ export async function runFunctionRequests(o: FunctionRequestsOptions): Promise<F
       };
     });
     const queuedMs = await Promise.all(dropped.map(async (d) => (await queuedAt(stack, d.jobId)) - d.putAt));
+    o.log(`functions: ${o.jobs} direct drops queued; waiting for their final events`);
     const finals = await Promise.all(dropped.map((d) => watcher.finalFor(d.jobId)));
     await sleep(2000); // the fan-out's last batches (status writes after the final one, if any)
     const directDrop = perJob(ingestProxy, o.jobs);
