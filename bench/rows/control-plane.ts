@@ -14,12 +14,12 @@ import { type BenchStack, mapLimit, seedQueuedJobs, sleep, warmIngest } from '..
 import { mean, ratePerSec } from '../stats.ts';
 
 /**
- * The ingest function's calls per upload, counted from functions/ingest (HeadObject, the job's
- * Put, which holds the send claim for a direct drop, SendMessage, the Update recording the
- * message id). Not measured: the emulator runs the Lambda itself, so its calls do not pass the
- * proxy.
+ * The ingest function's calls per direct drop under a client's prefix, as the functions row
+ * (rows/function-requests.ts) measures them through a proxy: HeadObject, the owner's GetItem in
+ * the clients table, the job's Put (which holds the send claim), SendMessage, the Update
+ * recording the message id. This row's own proxy sits in front of the worker only.
  */
-export const INGEST_REQUESTS = { S3: 1, SQS: 1, DynamoDB: 2 } as const;
+export const INGEST_REQUESTS = { S3: 1, SQS: 1, DynamoDB: 3 } as const;
 
 /**
  * US-East-1 list prices in $ per million requests, from memory (November 2026), not fetched:

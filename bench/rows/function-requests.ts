@@ -59,6 +59,10 @@ export interface FunctionRequestsResult {
 }
 
 const IN_FLIGHT = 10;
+const PNG_1X1 = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 export async function runFunctionRequests(o: FunctionRequestsOptions): Promise<FunctionRequestsResult> {
   const { stack } = o;
@@ -94,7 +98,8 @@ export async function runFunctionRequests(o: FunctionRequestsOptions): Promise<F
     ingestProxy.reset();
     fanoutProxy.reset();
     const dropped = await mapLimit(range(o.jobs), IN_FLIGHT, async (i) => {
-      const key = `uploads/fn-${nonce}/${i}.json`;
+      // Under the client's prefix: a drop elsewhere belongs to the default client, not the watcher's.
+      const key = `uploads/${client.clientId}/fn-${nonce}/${i}.json`;
       const out = await stack.s3.send(
         new PutObjectCommand({
           Bucket: stack.outputs.bucket,
@@ -123,20 +128,24 @@ export async function runFunctionRequests(o: FunctionRequestsOptions): Promise<F
     const ids = new Set(dropped.map((d) => d.jobId));
     const events = watcher.received.filter((r) => ids.has(r.event.jobId)).length;
 
-    // API uploads: ingest only (their task is the sleep task too; the worker runs them, but the
-    // fan-out's figure above is the direct drops').
+    // API uploads: ingest only (a 1x1 PNG for the sleep task, which the worker fails as input it
+    // cannot parse; the fan-out's figure above is the direct drops').
     ingestProxy.reset();
     const ferry = new FerryApi({ apiUrl: api.url, apiKey: client.apiKey });
     await mapLimit(range(o.jobs), IN_FLIGHT, async (i) => {
       const created = await ferry.createUpload({
-        filename: `fn-${nonce}-${i}.json`,
-        contentType: 'application/json',
-        size: body.length,
+        filename: `fn-${nonce}-${i}.png`,
+        contentType: 'image/png',
+        size: PNG_1X1.length,
         task: 'sleep',
       });
       if (created.upload.method !== 'PUT')
         throw new Error(`expected a PUT upload, got ${created.upload.method}`);
-      const res = await fetch(created.upload.url, { method: 'PUT', headers: created.upload.headers, body });
+      const res = await fetch(created.upload.url, {
+        method: 'PUT',
+        headers: created.upload.headers,
+        body: PNG_1X1,
+      });
       if (!res.ok) throw new Error(`presigned PUT refused: HTTP ${res.status}`);
       await queuedAt(stack, created.jobId);
     });

@@ -114,7 +114,9 @@ export async function runScenario(name: ScenarioName, size: ScenarioSize): Promi
       watcher.watcher.subscribe({ all: true });
       await watcher.nextReply();
       await worker({ FERRY_MAX_IN_FLIGHT: '16' });
-      jobIds = await uploadJobs(stack, size.jobs, size.jobMs, 'burst', AWS_CLI_CONCURRENCY);
+      // Under the client's prefix, so the jobs are the watcher's client's (core/ingest/owner.ts).
+      const prefix = `${stack.client.clientId}/burst`;
+      jobIds = await uploadJobs(stack, size.jobs, size.jobMs, prefix, AWS_CLI_CONCURRENCY);
     }
     const finals = await allFinal(stack, jobIds, 120_000 + size.jobs * 200);
     const burst = watcher ? await burstFigures(stack, watcher, jobIds) : undefined;
