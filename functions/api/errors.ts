@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import { type ApiErrorBody, ApiErrorCode, type FieldIssue } from '../../core/api/errors.ts';
 
-export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 429 | 500;
+export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 422 | 429 | 500;
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
