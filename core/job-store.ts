@@ -66,6 +66,12 @@ const sendClaimHeldBy = (claimId: string): Condition => ({
   expression: 'sendClaimId = :claim',
   values: { ':claim': claimId },
 });
+/** The record declares no size, or exactly `bytes` (an API upload's declared size). */
+const sizeAllows = (bytes: number): Condition => ({
+  expression: '(attribute_not_exists(#size) OR #size = :size)',
+  names: { '#size': 'size' },
+  values: { ':size': bytes },
+});
 const either = (a: Condition, b: Condition): Condition => ({
   expression: `(${a.expression} OR ${b.expression})`,
   names: { ...a.names, ...b.names },
@@ -191,8 +197,10 @@ export class JobStore {
   }
 
   /**
-   * AWAITING_UPLOAD -> QUEUED when the API's presigned upload lands at the job's key. With
-   * `sendClaimId` the same write takes the right to send its message (see claimSend).
+   * AWAITING_UPLOAD -> QUEUED when the API's presigned upload lands at the job's key, if the
+   * object is the size the job declared (core/upload-size.ts): a JobStateConflictError otherwise,
+   * with the job still AWAITING_UPLOAD. With `sendClaimId` the same write takes the right to
+   * send its message (see claimSend).
    */
   markUploaded(
     jobId: string,
@@ -212,6 +220,7 @@ export class JobStore {
       [
         statusIs(JobStatus.AwaitingUpload),
         { expression: '#key = :key', names: { '#key': 'key' }, values: { ':key': key } },
+        ...(object.size === undefined ? [] : [sizeAllows(object.size)]),
       ],
       [JobStatus.AwaitingUpload],
     );
@@ -347,6 +356,19 @@ export class JobStore {
       { ...failure, status: JobStatus.Failed, finishedAt: this.#now().toISOString() },
       conditions,
       workerId ? [JobStatus.Running] : [JobStatus.AwaitingUpload, JobStatus.Queued, JobStatus.Running],
+    );
+  }
+
+  /**
+   * AWAITING_UPLOAD -> FAILED: the upload that arrived is refused (not the declared size). Only
+   * while no upload was accepted, so a job queued meanwhile by a good upload is left alone.
+   */
+  refuseUpload(jobId: string, failure: { error: string; errorCode: JobErrorCode }): Promise<Job> {
+    return this.#update(
+      jobId,
+      { ...failure, status: JobStatus.Failed, finishedAt: this.#now().toISOString() },
+      [statusIs(JobStatus.AwaitingUpload)],
+      [JobStatus.AwaitingUpload],
     );
   }
 

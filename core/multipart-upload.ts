@@ -15,7 +15,10 @@ export interface MultipartApi {
   abortUpload(jobId: string): Promise<unknown>;
 }
 
-/** One part to send: bytes [start, end) of the file (past the end: up to the end). */
+/**
+ * One part to send: bytes [start, end) of the file, exactly the part's planned size (its URL
+ * signs that Content-Length, and `complete` refuses a part of another size).
+ */
 export interface PartToSend {
   partNumber: number;
   url: string;
@@ -65,7 +68,7 @@ export async function uploadMultipart(
   options: MultipartUploadOptions,
 ): Promise<void> {
   const { concurrency = 4, attempts = 4, retryDelayMs = 500, signal } = options;
-  const urls = new Map<number, string>(plan.parts.map((p) => [p.partNumber, p.url]));
+  const urls = new Map<number, PartUrl>(plan.parts.map((p) => [p.partNumber, p]));
   const etags: CompleteUploadRequest['parts'] = [];
   const inFlight = new Map<number, number>();
   let done = 0;
@@ -77,19 +80,18 @@ export async function uploadMultipart(
   };
   const urlFor = async (partNumber: number) => {
     if (!urls.has(partNumber)) {
-      for (const p of await api.partUrls(jobId, partNumber)) urls.set(p.partNumber, p.url);
+      for (const p of await api.partUrls(jobId, partNumber)) urls.set(p.partNumber, p);
     }
-    return urls.get(partNumber) as string;
+    return urls.get(partNumber) as PartUrl;
   };
   const sendOne = async (partNumber: number) => {
     const start = (partNumber - 1) * plan.partSize;
-    const part = { partNumber, start, end: start + plan.partSize };
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
       try {
-        const url = await urlFor(partNumber);
+        const { url, size } = await urlFor(partNumber);
         const sent = await sendPart(
-          { ...part, url },
+          { partNumber, url, start, end: start + size },
           (bytes) => {
             inFlight.set(partNumber, bytes);
             report();

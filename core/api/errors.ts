@@ -19,6 +19,8 @@ export const ApiErrorCode = {
   RateLimited: 'RATE_LIMITED',
   /** A multipart call for a job without an open multipart upload (not one, aborted, expired). */
   UploadNotOpen: 'UPLOAD_NOT_OPEN',
+  /** The uploaded parts are not the declared size: the upload was aborted and the job FAILED. */
+  UploadSizeMismatch: 'UPLOAD_SIZE_MISMATCH',
   Internal: 'INTERNAL',
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];

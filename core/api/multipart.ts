@@ -1,7 +1,8 @@
 /**
  * @module core/api/multipart
  * The multipart upload's wire shapes: the plan `POST /uploads` returns above the multipart
- * threshold, `GET /uploads/{jobId}/parts`, and `POST /uploads/{jobId}/complete`.
+ * threshold, `GET /uploads/{jobId}/parts`, and `POST /uploads/{jobId}/complete`. Each part has
+ * an exact size (core/upload-size.ts): its URL signs it, and `complete` checks what arrived.
  */
 import { z } from 'zod';
 
@@ -10,7 +11,11 @@ export const S3_MULTIPART = { minPartBytes: 5 * 1024 * 1024, maxParts: 10_000 } 
 
 export const PartUrlSchema = z.object({
   partNumber: z.number().int(),
-  url: z.string().describe('Presigned PUT URL of this part'),
+  url: z.string().describe('Presigned PUT URL of this part; it signs `Content-Length: size`'),
+  size: z
+    .number()
+    .int()
+    .describe('Bytes this part must carry: `partSize`, the last part the rest of the declared size'),
 });
 export type PartUrl = z.infer<typeof PartUrlSchema>;
 
@@ -23,7 +28,11 @@ export const MultipartPlanSchema = z.object({
     .array(PartUrlSchema)
     .describe("URLs of the first parts: PUT each part's bytes and keep the ETag response header"),
   partsUrl: z.string().describe('GET it with `?from=N` for the URLs of parts N.. (a page at a time)'),
-  completeUrl: z.string().describe('POST `{ parts: [{ partNumber, etag }] }` here when every part is up'),
+  completeUrl: z
+    .string()
+    .describe(
+      'POST `{ parts: [{ partNumber, etag }] }` here when every part is up; parts of another size than planned fail the job',
+    ),
   abortUrl: z.string().describe('DELETE it to abort the upload; the job ends CANCELED'),
 });
 export type MultipartPlan = z.infer<typeof MultipartPlanSchema>;

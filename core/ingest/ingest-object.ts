@@ -16,6 +16,11 @@
  * An ingest is four requests: HeadObject, one conditional write, SendMessage, and the write that
  * records the message id (plus a clients-table read for a drop under `uploads/<clientId>/`).
  *
+ * An API upload must be the size its job declared (core/upload-size.ts): the signed URLs bind
+ * it only where S3 checks signatures, so the conditional write checks what arrived. An object of
+ * another size is refused: the job fails INVALID_INPUT, no message is sent and the object is
+ * deleted (the job is failed first, so a retry after a crash finds it FAILED and deletes again).
+ *
  * What holds after a crash (at most one message per job, except in the last case):
  * - after the claim, before the send: the claim goes stale after RECONCILE.sendClaimStaleSec
  *   (the function's timeout plus a margin); the retry or the reconciler then claims and sends.
@@ -24,15 +29,16 @@
  *   sends a second message; the worker's conditional claim absorbs it (one run to completion).
  */
 import { randomUUID } from 'node:crypto';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { RECONCILE, TASK_NAME_MAX_LENGTH } from '../config.ts';
 import { JobNotFoundError, JobStateConflictError } from '../errors.ts';
-import { type Job, JobStatus } from '../job.ts';
+import { type Job, JobErrorCode, JobStatus } from '../job.ts';
 import { sendUnderClaim } from '../job-queue.ts';
 import type { JobStore } from '../job-store.ts';
 import { deriveJobId, jobIdFromUploadKey } from '../keys.ts';
 import { defaultTaskFor } from '../tasks.ts';
+import { sizeMismatch } from '../upload-size.ts';
 import type { OwnerOf } from './owner.ts';
 import type { StoredObject } from './resolve-object.ts';
 
@@ -50,7 +56,9 @@ export type IngestOutcome =
   /** A duplicate event: the job exists and its message was already sent. */
   | { outcome: 'duplicate'; job: Job }
   /** The job ended (e.g. canceled) before its upload was processed; nothing to run. */
-  | { outcome: 'skipped'; job: Job };
+  | { outcome: 'skipped'; job: Job }
+  /** An API upload of another size than declared: its job FAILED INVALID_INPUT, the object deleted. */
+  | { outcome: 'refused'; job: Job };
 
 export async function ingestObject(
   deps: IngestDeps,
@@ -58,7 +66,9 @@ export async function ingestObject(
   object: StoredObject,
 ): Promise<IngestOutcome> {
   const claimId = randomUUID();
-  const { job, sendClaimed } = await recordQueuedJob(deps, bucket, object, claimId);
+  const recorded = await recordQueuedJob(deps, bucket, object, claimId);
+  if ('refused' in recorded) return refuseObject(deps, bucket, object, recorded.job, recorded.refused);
+  const { job, sendClaimed } = recorded;
   if (job.status !== JobStatus.Queued) return { outcome: 'skipped', job };
   if (job.messageId) return { outcome: 'duplicate', job };
   if (!sendClaimed) {
@@ -71,6 +81,51 @@ export async function ingestObject(
     }
   }
   return { outcome: 'enqueued', job: await sendUnderClaim(deps, job, claimId) };
+}
+
+/** Job and object of an API upload that is not its declared size (`mismatch` says how). */
+async function refuseObject(
+  deps: IngestDeps,
+  bucket: string,
+  object: StoredObject,
+  job: Job,
+  mismatch: string,
+): Promise<IngestOutcome> {
+  let failed = job;
+  if (job.status === JobStatus.AwaitingUpload) {
+    const error = `The upload does not match its declared size: ${mismatch}; the object was deleted`;
+    try {
+      failed = await deps.jobs.refuseUpload(job.jobId, { error, errorCode: JobErrorCode.InvalidInput });
+    } catch (conflict) {
+      if (!(conflict instanceof JobStateConflictError)) throw conflict;
+      // A good upload queued it meanwhile, or it was canceled: leave both job and key alone.
+      if (conflict.current.status !== JobStatus.Canceled)
+        return { outcome: 'skipped', job: conflict.current };
+      failed = conflict.current;
+    }
+  }
+  await deleteRefused(deps.s3, bucket, object);
+  return { outcome: 'refused', job: failed };
+}
+
+/**
+ * Deletes exactly the refused object: its version where the bucket keeps versions, else only
+ * while its ETag is still this one (If-Match), so a good upload that replaced it stays.
+ */
+async function deleteRefused(s3: S3Client, bucket: string, object: StoredObject): Promise<void> {
+  try {
+    await s3.send(
+      new DeleteObjectCommand({
+        Bucket: bucket,
+        Key: object.key,
+        ...(object.versionId ? { VersionId: object.versionId } : { IfMatch: `"${object.etag}"` }),
+      }),
+    );
+  } catch (error) {
+    // Replaced since (412) or gone already (404): the refused object is not there any more.
+    const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+    if (status !== 412 && status !== 404) throw error;
+  }
 }
 
 /** Metadata a direct upload may carry to pick its task, e.g. `aws s3 cp --metadata ferry-task=ocr`. */
@@ -103,7 +158,7 @@ async function recordQueuedJob(
   bucket: string,
   object: StoredObject,
   claimId: string,
-): Promise<{ job: Job; sendClaimed: boolean }> {
+): Promise<Recorded> {
   const apiJobId = jobIdFromUploadKey(object.key);
   if (apiJobId) {
     const apiJob = await markApiUpload(deps.jobs, apiJobId, bucket, object, claimId);
@@ -134,9 +189,13 @@ async function recordQueuedJob(
   return { job, sendClaimed: created };
 }
 
+/** The job recorded for an object, or the API job that refuses it and why. */
+type Recorded = { job: Job; sendClaimed: boolean } | { job: Job; refused: string };
+
 /**
  * AWAITING_UPLOAD -> QUEUED for the API job this upload key names, in one conditional write
- * (no read first). Undefined when no API job waits at this key: the object is then a direct drop.
+ * (no read first) that also requires the declared size. Undefined when no API job waits at this
+ * key: the object is then a direct drop.
  */
 async function markApiUpload(
   jobs: JobStore,
@@ -144,7 +203,7 @@ async function markApiUpload(
   bucket: string,
   object: StoredObject,
   claimId: string,
-): Promise<{ job: Job; sendClaimed: boolean } | undefined> {
+): Promise<Recorded | undefined> {
   try {
     const job = await jobs.markUploaded(
       jobId,
@@ -161,8 +220,20 @@ async function markApiUpload(
     if (error instanceof JobNotFoundError) return undefined;
     if (!(error instanceof JobStateConflictError)) throw error;
     const current = error.current;
-    // Already QUEUED (a duplicate event) or further on; or the id names another object's job.
-    if (current.key === object.key && current.bucket === bucket) return { job: current, sendClaimed: false };
-    return undefined;
+    // The id names another object's job.
+    if (current.key !== object.key || current.bucket !== bucket) return undefined;
+    // Still waiting, or refused before (FAILED without ever being queued: a retried event).
+    const open =
+      current.status === JobStatus.AwaitingUpload ||
+      (current.status === JobStatus.Failed && current.queuedAt === undefined);
+    const refused = open ? declaredSizeMismatch(current, object) : undefined;
+    if (refused) return { job: current, refused };
+    // Already QUEUED (a duplicate event) or further on.
+    return { job: current, sendClaimed: false };
   }
+}
+
+/** How the object differs from the size its API job declared; none when it is that size. */
+function declaredSizeMismatch(job: Job, object: StoredObject): string | undefined {
+  return job.size === undefined ? undefined : sizeMismatch(object.size, job.size);
 }

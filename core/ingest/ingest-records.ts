@@ -57,6 +57,8 @@ async function ingestRecord(deps: IngestDeps, record: S3EventRecord, log: Ingest
     return false;
   }
   const result = await ingestObject(deps, bucket, object);
-  log.info(`job ${result.outcome}`, { jobId: result.job.jobId, key: object.key, status: result.job.status });
+  const fields = { jobId: result.job.jobId, key: object.key, status: result.job.status };
+  if (result.outcome === 'refused') log.warn('upload refused', { ...fields, error: result.job.error });
+  else log.info(`job ${result.outcome}`, fields);
   return true;
 }

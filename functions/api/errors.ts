@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { type ApiErrorBody, ApiErrorCode, type FieldIssue } from '../../core/api/errors.ts';
 import { FerryError } from '../../core/errors.ts';
 
-export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 429 | 500;
+export type ApiStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 422 | 429 | 500;
 
 export class ApiError extends FerryError {
   override readonly name = 'ApiError';

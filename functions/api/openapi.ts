@@ -36,6 +36,7 @@ const ERROR_MEANING: Record<number, string> = {
   404: 'No such job (or not yours)',
   409: 'The job is already final (`error.status` says how it ended), or its multipart upload is not open',
   413: 'The body is too large',
+  422: 'The uploaded parts are not the declared size (`UPLOAD_SIZE_MISMATCH`): the upload was aborted and the job FAILED',
   429: 'Rate or daily job limit reached; see Retry-After',
 };
 
@@ -136,7 +137,7 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
           },
           responses: {
             '200': json('CompletedUpload', 'The file is whole'),
-            ...errors(400, 401, 403, 404, 409, 413, 429),
+            ...errors(400, 401, 403, 404, 409, 413, 422, 429),
           },
         },
       },

@@ -4,13 +4,14 @@
  * AWAITING_UPLOAD and returns where to upload. The ingest function moves the job to QUEUED when
  * the object lands at its key.
  *
- * What the upload URL binds (enforced by AWS S3; MiniStack checks none of it except a POST
- * policy's content-length-range, see docs/platform-notes.md):
+ * What the upload URL binds (enforced by AWS S3 and by MiniStack, see docs/platform-notes.md):
  * - PUT (default): a presigned PutObject URL for exactly this key, with `content-type` and
  *   `content-length` among X-Amz-SignedHeaders, so the upload must send the declared type and
  *   size; it expires after `uploadExpiresSec`.
  * - POST: a presigned POST policy (for HTML forms) with `content-length-range` equal to the
  *   declared size, the exact key and Content-Type, and the same expiry.
+ * A signature binds only requests made with the URL, so ingest checks the size that arrived
+ * against the job's declared `size` (core/upload-size.ts) and refuses any other.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
