@@ -98,6 +98,8 @@ export function ingestStatements(a: IngestArns): Statement[] {
   return [
     // HeadObject is authorised by s3:GetObject.
     allow('ReadUploads', ['s3:GetObject'], [objectsUnder(a.bucketArn, KEY_PREFIX.uploads)]),
+    // An API upload of another size than declared is refused and deleted (core/ingest/).
+    allow('DeleteRefusedUploads', ['s3:DeleteObject'], [objectsUnder(a.bucketArn, KEY_PREFIX.uploads)]),
     allow('WriteJobs', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [a.tableArn]),
     allow('EnqueueJobs', ['sqs:SendMessage'], [a.jobsQueueArn]),
     // Lambda sends events that failed every retry to the destination with the function's role.
@@ -124,6 +126,12 @@ export function apiStatements(a: ApiArns): Statement[] {
     allow('ReadResults', ['s3:GetObject'], [objectsUnder(a.bucketArn, KEY_PREFIX.results)]),
     // DELETE /uploads/{jobId}: multipart uploads (created and completed under s3:PutObject).
     allow('AbortUploads', ['s3:AbortMultipartUpload'], [objectsUnder(a.bucketArn, KEY_PREFIX.uploads)]),
+    // POST /uploads/{jobId}/complete lists the uploaded parts and checks their sizes (ListParts).
+    allow(
+      'CheckUploadedParts',
+      ['s3:ListMultipartUploadParts'],
+      [objectsUnder(a.bucketArn, KEY_PREFIX.uploads)],
+    ),
     allow('Jobs', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [a.tableArn]),
     allow('ListJobsByClient', ['dynamodb:Query'], [clientIndexArn(a.tableArn)]),
     allow('EnqueueWebhooks', ['sqs:SendMessage'], [a.webhooksQueueArn]),
@@ -338,6 +346,8 @@ export function reconcilerStatements(a: ReconcilerArns): Statement[] {
     allow('ListUploads', ['s3:ListBucket'], [a.bucketArn]),
     // HeadObject is authorised by s3:GetObject.
     allow('ReadUploads', ['s3:GetObject'], [objectsUnder(a.bucketArn, KEY_PREFIX.uploads)]),
+    // A replayed or swept API upload of another size than declared is deleted, as by ingest.
+    allow('DeleteRefusedUploads', ['s3:DeleteObject'], [objectsUnder(a.bucketArn, KEY_PREFIX.uploads)]),
     // Owners of direct drops, and the recovery counters and sweep claim (ops# item).
     allow('Clients', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [a.clientsTableArn]),
   ];

@@ -76,6 +76,7 @@ describe('ingest', () => {
   test('reads only uploads/, writes jobs, sends only to the jobs queue', () => {
     expect(grants(ROLES.ingest)).toEqual({
       's3:GetObject': [`${ARN.bucketArn}/${KEY_PREFIX.uploads}*`],
+      's3:DeleteObject': [`${ARN.bucketArn}/${KEY_PREFIX.uploads}*`],
       'dynamodb:GetItem': [ARN.clientsTableArn, ARN.tableArn].sort(),
       'dynamodb:PutItem': [ARN.tableArn],
       'dynamodb:UpdateItem': [ARN.tableArn],
@@ -90,6 +91,7 @@ describe('api', () => {
       's3:PutObject': [`${ARN.bucketArn}/${KEY_PREFIX.uploads}*`],
       's3:GetObject': [`${ARN.bucketArn}/${KEY_PREFIX.results}*`],
       's3:AbortMultipartUpload': [`${ARN.bucketArn}/${KEY_PREFIX.uploads}*`],
+      's3:ListMultipartUploadParts': [`${ARN.bucketArn}/${KEY_PREFIX.uploads}*`],
       'dynamodb:GetItem': [ARN.clientsTableArn, ARN.tableArn].sort(),
       'dynamodb:PutItem': [ARN.tableArn],
       'dynamodb:UpdateItem': [ARN.clientsTableArn, ARN.tableArn].sort(),

@@ -42,6 +42,7 @@ describe('reconciler', () => {
       'dynamodb:Query',
       'dynamodb:UpdateItem',
       'dynamodb:UpdateItem',
+      's3:DeleteObject',
       's3:GetObject',
       's3:ListBucket',
       'sqs:ChangeMessageVisibility',
