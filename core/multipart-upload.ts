@@ -7,6 +7,7 @@
  * so nothing is left half-uploaded. How a part's bytes travel (fetch, XHR) is the caller's.
  */
 import type { CompleteUploadRequest, MultipartPlan, PartUrl } from './api/multipart.ts';
+import { FerryError } from './errors.ts';
 
 /** The API calls an upload needs (core/api-client.ts FerryApi, or a wrapper of it). */
 export interface MultipartApi {
@@ -51,8 +52,9 @@ export interface MultipartUploadOptions {
 }
 
 /** The upload failed or was interrupted, and was aborted: its job is CANCELED. */
-export class MultipartUploadError extends Error {
+export class MultipartUploadError extends FerryError {
   override readonly name = 'MultipartUploadError';
+  readonly code = 'UPLOAD_ABORTED';
   readonly jobId: string;
   constructor(message: string, jobId: string, options?: ErrorOptions) {
     super(message, options);
