@@ -74,13 +74,16 @@ describe('local provisioning matches the AWS stack', () => {
     ];
     for (const [url, name] of pairs)
       expect({ name, ...(await queueAttributes(url)) }).toEqual({ name, ...synthQueue(name) });
-    // AWS has one more: the ingest function's on-failure destination.
+    // AWS has two more: the ingest function's on-failure destination, and the push fan-out's
+    // (provisioned locally with the push channel: provision-push.test.ts).
     expect(
       aws
         .all('aws:sqs/queue:Queue')
         .map((q) => q.name)
         .sort(),
-    ).toEqual([...pairs.map(([, name]) => name), 'IngestFailuresQueueQueue'].sort());
+    ).toEqual(
+      [...pairs.map(([, name]) => name), 'IngestFailuresQueueQueue', 'PushFanoutFailuresQueueQueue'].sort(),
+    );
   });
 
   test('the functions run on the same runtime with the same timeout and memory', async () => {
