@@ -50,7 +50,7 @@ export default $config({
     const network = createNetwork(options.network);
     const fleet = createGpuFleet({ network, storage, queues, options: options.gpuFleet });
     createScaling({ fleet, queues, maxWorkers: options.gpuFleet.maxWorkers, options: options.scaling });
-    const alarms = createAlarms({ queues, ingest, options: options.alarms });
+    const alarms = createAlarms({ queues, ingest, push, options: options.alarms });
 
     return {
       apiUrl: api.url,

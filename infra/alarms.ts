@@ -1,11 +1,12 @@
 /**
  * @module infra/alarms
  * Operational alarms, sent to one SNS topic: messages in any dead-letter queue (jobs, webhooks,
- * failed ingest events), uploads found without a job, and jobs waiting too long. The scaling alarms live in infra/scaling.ts.
+ * failed ingest events, jobs-stream batches the push fan-out gave up on), uploads found without a job, and jobs waiting too long. The scaling alarms live in infra/scaling.ts.
  */
 import { METRICS_NAMESPACE, RECOVERY_METRICS } from '../core/config.ts';
 import type { Ingest } from './ingest.ts';
 import type { AlarmOptions } from './options.ts';
+import type { Push } from './push.ts';
 import type { Queues } from './queues.ts';
 import { queueDepthQueries } from './scaling-plan.ts';
 
@@ -20,10 +21,11 @@ export interface Alarms {
 export interface AlarmsInput {
   queues: Queues;
   ingest: Ingest;
+  push: Push;
   options: AlarmOptions;
 }
 
-export function createAlarms({ queues, ingest, options }: AlarmsInput): Alarms {
+export function createAlarms({ queues, ingest, push, options }: AlarmsInput): Alarms {
   // Named "<app>-<stage>-..." so `aws cloudwatch describe-alarms --alarm-name-prefix` finds a stage's.
   const prefix = `${$app.name}-${$app.stage}`;
   const topic = new aws.sns.Topic('AlarmTopic', {
@@ -77,6 +79,12 @@ export function createAlarms({ queues, ingest, options }: AlarmsInput): Alarms {
       'ingest-failures',
       ingest.failures,
       'S3 upload events the ingest function could not process',
+    ),
+    deadLetters(
+      'PushFanoutFailuresAlarm',
+      'push-fanout-failures',
+      push.fanoutFailures,
+      'jobs-stream batches the push fan-out gave up on (watchers missed events)',
     ),
     // Each orphan is an upload whose S3 event never reached ingest: the sweep saved it, but
     // events going missing is worth a look (a notification changed, a filter, an outage).

@@ -744,6 +744,7 @@ describe('alarms', () => {
       ['JobsDeadLetterAlarm', 'JobsDeadLetterQueueQueue'],
       ['WebhooksDeadLetterAlarm', 'WebhooksDeadLetterQueueQueue'],
       ['IngestFailuresAlarm', 'IngestFailuresQueueQueue'],
+      ['PushFanoutFailuresAlarm', 'PushFanoutFailuresQueueQueue'],
     ] as const) {
       const a = ci.inputs<Inputs>(T.alarm, alarm);
       expect(a).toMatchObject({
@@ -774,6 +775,7 @@ describe('alarms', () => {
       'ferry-ci-jobs-dead-letters',
       'ferry-ci-jobs-waiting-too-long',
       'ferry-ci-orphaned-uploads',
+      'ferry-ci-push-fanout-failures',
       'ferry-ci-scaling-idle',
       'ferry-ci-scaling-scale-in',
       'ferry-ci-scaling-start',
