@@ -42,27 +42,26 @@ export function classify(method: string, url: string, target: string | undefined
   return ['S3', method];
 }
 
-export async function startCountingProxy(endpoint: string): Promise<CountingProxy> {
+/** A proxy in front of the emulator: its URL, and how to stop it. */
+export interface ForwardingProxy {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Forwards every request to `endpoint` unchanged, except those `intercept` answers itself (it
+ * returns true when it did). The one forwarding loop of the tests' proxies: this file's counting
+ * proxy and test/support/push.ts's @connections fault proxy.
+ */
+export async function startForwardingProxy(
+  endpoint: string,
+  intercept: (req: http.IncomingMessage, res: http.ServerResponse) => boolean,
+): Promise<ForwardingProxy> {
   const upstream = new URL(endpoint);
   // No cap: a cap would queue requests behind idle long polls (the fleet row holds hundreds).
   const agent = new http.Agent({ keepAlive: true });
-  let byService: Record<Service, number> = { S3: 0, SQS: 0, DynamoDB: 0, ApiGateway: 0 };
-  let byOperation: Record<string, number> = {};
-  let cut: Service | undefined;
   const server = http.createServer((req, res) => {
-    const target = req.headers['x-amz-target'];
-    const [service, operation] = classify(
-      req.method ?? 'GET',
-      req.url ?? '/',
-      typeof target === 'string' ? target : undefined,
-    );
-    if (service === cut) {
-      req.socket.destroy();
-      return;
-    }
-    byService[service]++;
-    const key = `${service} ${operation}`;
-    byOperation[key] = (byOperation[key] ?? 0) + 1;
+    if (intercept(req, res)) return;
     const forward = http.request(
       {
         host: upstream.hostname,
@@ -87,6 +86,36 @@ export async function startCountingProxy(endpoint: string): Promise<CountingProx
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      agent.destroy();
+    },
+  };
+}
+
+export async function startCountingProxy(endpoint: string): Promise<CountingProxy> {
+  let byService: Record<Service, number> = { S3: 0, SQS: 0, DynamoDB: 0, ApiGateway: 0 };
+  let byOperation: Record<string, number> = {};
+  let cut: Service | undefined;
+  const proxy = await startForwardingProxy(endpoint, (req) => {
+    const target = req.headers['x-amz-target'];
+    const [service, operation] = classify(
+      req.method ?? 'GET',
+      req.url ?? '/',
+      typeof target === 'string' ? target : undefined,
+    );
+    if (service === cut) {
+      req.socket.destroy();
+      return true;
+    }
+    byService[service]++;
+    const key = `${service} ${operation}`;
+    byOperation[key] = (byOperation[key] ?? 0) + 1;
+    return false;
+  });
+  return {
+    url: proxy.url,
     counts: () => ({ byService: { ...byService }, byOperation: { ...byOperation } }),
     reset() {
       byService = { S3: 0, SQS: 0, DynamoDB: 0, ApiGateway: 0 };
@@ -98,11 +127,7 @@ export async function startCountingProxy(endpoint: string): Promise<CountingProx
     restore() {
       cut = undefined;
     },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      agent.destroy();
-    },
+    close: proxy.close,
   };
 }
 

@@ -3,12 +3,11 @@
  * arrival times, and a fault proxy in front of the @connections API that throttles the posts to
  * chosen connections.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import type { PushEvent, PushReply } from '../../core/api/push-events.ts';
 import { PushWatcher } from '../../core/push-client.ts';
 import { type PushOutputs, provisionPush, suffixedPushNames } from '../../scripts/local/provision-push.ts';
+import { startForwardingProxy } from './aws-proxy.ts';
 import type { TestStack } from './local-stack.ts';
 
 export async function addPushChannel(stack: TestStack, managementEndpoint?: string): Promise<PushOutputs> {
@@ -26,62 +25,27 @@ export interface ConnectionsProxy {
 }
 
 /**
- * Forwards every request to the emulator except posts to throttled connections. Hand-written
- * (a few lines of node:http, like test/support/aws-proxy.ts): the decision needs the
- * connection id from the path.
+ * Forwards every request to the emulator except posts to throttled connections (the decision
+ * needs the connection id from the path).
  */
 export async function startConnectionsProxy(endpoint: string): Promise<ConnectionsProxy> {
-  const upstream = new URL(endpoint);
-  const agent = new http.Agent({ keepAlive: true });
   const throttled = new Set<string>();
   const posts = new Map<string, number>();
-  const server = http.createServer((req, res) => {
+  const proxy = await startForwardingProxy(endpoint, (req, res) => {
     const id = /\/@connections\/([^/?]+)/.exec(req.url ?? '')?.[1];
     const connectionId = id ? decodeURIComponent(id) : undefined;
-    if (connectionId && req.method === 'POST') {
-      posts.set(connectionId, (posts.get(connectionId) ?? 0) + 1);
-      if (throttled.has(connectionId)) {
-        req.resume();
-        res.writeHead(429, {
-          'content-type': 'application/json',
-          'x-amzn-errortype': 'LimitExceededException',
-        });
-        res.end(JSON.stringify({ message: 'Rate exceeded' }));
-        return;
-      }
-    }
-    const forward = http.request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-        agent,
-      },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    forward.on('error', () => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
+    if (!connectionId || req.method !== 'POST') return false;
+    posts.set(connectionId, (posts.get(connectionId) ?? 0) + 1);
+    if (!throttled.has(connectionId)) return false;
+    req.resume();
+    res.writeHead(429, {
+      'content-type': 'application/json',
+      'x-amzn-errortype': 'LimitExceededException',
     });
-    req.pipe(forward);
+    res.end(JSON.stringify({ message: 'Rate exceeded' }));
+    return true;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    throttled,
-    posts,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      agent.destroy();
-    },
-  };
+  return { ...proxy, throttled, posts };
 }
 
 export interface Received {
