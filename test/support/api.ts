@@ -94,3 +94,21 @@ export const callAs = (
   body?: unknown,
 ): Promise<TestResponse> =>
   invoke(handler, { method, path, headers: { authorization: `Bearer ${key}` }, ...(body ? { body } : {}) });
+
+/** A JSON request to a running API server (the local adapter) as the client holding `apiKey`. */
+export async function fetchAs(
+  apiUrl: string,
+  apiKey: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON fields
+): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${apiUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${apiKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}

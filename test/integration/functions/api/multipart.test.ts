@@ -9,6 +9,7 @@ import { JobStatus } from '../../../../core/job.ts';
 import { type LocalApi, startLocalApi } from '../../../../functions/api/local-server.ts';
 import { partSizeFor } from '../../../../functions/api/multipart.ts';
 import { ensureLocalClient } from '../../../../scripts/local/local-client.ts';
+import { fetchAs } from '../../../support/api.ts';
 import { createTestStack, eventually, type TestStack } from '../../../support/local-stack.ts';
 
 let API_KEY = '';
@@ -34,21 +35,8 @@ afterAll(async () => {
   delete process.env.FERRY_MULTIPART_PART_BYTES;
 });
 
-async function call(
-  method: string,
-  path: string,
-  body?: unknown,
-  apiKey = API_KEY,
-  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON fields
-): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${api.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${apiKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
+const call = (method: string, path: string, body?: unknown, apiKey = API_KEY) =>
+  fetchAs(api.url, apiKey, method, path, body);
 
 const create = (size: number, extra: Record<string, unknown> = {}) =>
   call('POST', '/uploads', { filename: 'talk.mp4', contentType: 'video/mp4', size, ...extra });

@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Job, JobErrorCode, JobStatus } from '../../../../core/job.ts';
 import { parseJobMessage } from '../../../../core/queue-message.ts';
 import { type LocalApi, startLocalApi } from '../../../../functions/api/local-server.ts';
+import { fetchAs } from '../../../support/api.ts';
 import { createTestStack, drainQueue, eventually, type TestStack } from '../../../support/local-stack.ts';
 
 const MiB = 1024 * 1024;
@@ -42,16 +43,7 @@ afterAll(async () => {
   await api?.close();
 });
 
-// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON fields
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${api.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${API_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
+const call = (method: string, path: string, body?: unknown) => fetchAs(api.url, API_KEY, method, path, body);
 
 async function create(size: number, contentType = 'video/mp4') {
   const res = await call('POST', '/uploads', { filename: 'talk.mp4', contentType, size });

@@ -10,6 +10,7 @@ import { JobStateConflictError } from '../../../../core/errors.ts';
 import { JobStatus } from '../../../../core/job.ts';
 import { resultKey } from '../../../../core/keys.ts';
 import { type LocalApi, startLocalApi } from '../../../../functions/api/local-server.ts';
+import { fetchAs } from '../../../support/api.ts';
 import { createTestStack, eventually, recordCallsAs, type TestStack } from '../../../support/local-stack.ts';
 
 /** The stack's client's key, set once the stack exists. */
@@ -34,16 +35,7 @@ afterAll(async () => {
   await api?.close();
 });
 
-// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON fields
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${api.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${API_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
+const call = (method: string, path: string, body?: unknown) => fetchAs(api.url, API_KEY, method, path, body);
 
 async function createUpload(body: Record<string, unknown> = {}) {
   const res = await call('POST', '/uploads', {
