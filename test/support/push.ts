@@ -3,8 +3,10 @@
  * arrival times, and a fault proxy in front of the @connections API that throttles the posts to
  * chosen connections.
  */
+import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import type { PushEvent, PushReply } from '../../core/api/push-events.ts';
+import { JobStatus } from '../../core/job.ts';
 import { PushWatcher } from '../../core/push-client.ts';
 import { type PushOutputs, provisionPush, suffixedPushNames } from '../../scripts/local/provision-push.ts';
 import { startForwardingProxy } from './aws-proxy.ts';
@@ -46,6 +48,35 @@ export async function startConnectionsProxy(endpoint: string): Promise<Connectio
     return true;
   });
   return { ...proxy, throttled, posts };
+}
+
+/** A job record of `clientId` as the API creates it (AWAITING_UPLOAD); returns its id. */
+export async function newPushJob(stack: TestStack, clientId = stack.client.clientId): Promise<string> {
+  const jobId = randomUUID();
+  await stack.jobs.create({
+    jobId,
+    status: JobStatus.AwaitingUpload,
+    task: 'ocr',
+    bucket: stack.outputs.bucket,
+    key: `uploads/${clientId}/${jobId}/a.png`,
+    clientId,
+  });
+  return jobId;
+}
+
+/** Drives a job AWAITING_UPLOAD -> QUEUED -> RUNNING -> SUCCEEDED, with a pause between changes. */
+export async function runPushJob(stack: TestStack, jobId: string, pauseMs = 300): Promise<void> {
+  const pause = () => new Promise((r) => setTimeout(r, pauseMs));
+  const { key } = await stack.jobs.require(jobId);
+  await stack.jobs.markUploaded(jobId, key, { size: 10, contentType: 'image/png' });
+  await pause();
+  await stack.jobs.claim(jobId, 'worker-1', 60_000);
+  await pause();
+  await stack.jobs.succeed(jobId, 'worker-1', {
+    resultKey: `results/${jobId}.json`,
+    timings: {},
+    executionProvider: 'cpu',
+  });
 }
 
 export interface Received {

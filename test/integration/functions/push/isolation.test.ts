@@ -1,13 +1,4 @@
-/**
- * One watcher's failing posts stay its own, in the emulator: the fan-out posts through a proxy
- * in front of the @connections API that throttles one watcher's connection (429, as API Gateway
- * answers a connection over its rate), and one subscription belongs to a connection that is
- * already closed (410). Another client's watcher still gets every change within 1 s, the closed
- * connection is removed, and the throttled one is kept and served again once it recovers.
- */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { JobStatus } from '../../../../core/job.ts';
 import { ConnectionStore } from '../../../../functions/push/connection-store.ts';
 import { ensureLocalClient, type LocalClient } from '../../../../scripts/local/local-client.ts';
 import type { PushOutputs } from '../../../../scripts/local/provision-push.ts';
@@ -15,8 +6,10 @@ import { createTestStack, type TestStack } from '../../../support/local-stack.ts
 import {
   addPushChannel,
   type ConnectionsProxy,
+  newPushJob,
   type RecordingWatcher,
   recordingWatcher,
+  runPushJob,
   startConnectionsProxy,
 } from '../../../support/push.ts';
 
@@ -51,27 +44,9 @@ async function watchAll(apiKey: string): Promise<RecordingWatcher> {
 
 /** Created, then AWAITING_UPLOAD -> QUEUED -> RUNNING -> SUCCEEDED, with a pause between. */
 async function runJob(clientId: string, pauseMs = 300): Promise<string> {
-  const jobId = randomUUID();
-  const key = `uploads/${clientId}/${jobId}/a.png`;
-  const pause = () => new Promise((r) => setTimeout(r, pauseMs));
-  await stack.jobs.create({
-    jobId,
-    status: JobStatus.AwaitingUpload,
-    task: 'ocr',
-    bucket: stack.outputs.bucket,
-    key,
-    clientId,
-  });
-  await pause();
-  await stack.jobs.markUploaded(jobId, key, { size: 10, contentType: 'image/png' });
-  await pause();
-  await stack.jobs.claim(jobId, 'worker-1', 60_000);
-  await pause();
-  await stack.jobs.succeed(jobId, 'worker-1', {
-    resultKey: `results/${jobId}.json`,
-    timings: {},
-    executionProvider: 'cpu',
-  });
+  const jobId = await newPushJob(stack, clientId);
+  await new Promise((r) => setTimeout(r, pauseMs));
+  await runPushJob(stack, jobId, pauseMs);
   return jobId;
 }
 

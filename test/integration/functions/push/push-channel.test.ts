@@ -1,18 +1,17 @@
-/**
- * The push channel in the emulator: WebSocket API -> socket function, jobs table stream ->
- * fan-out function -> @connections -> watchers. Job records are moved through their states with
- * the JobStore, as ingest and the worker do.
- */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { PushEvent } from '../../../../core/api/push-events.ts';
-import { JobStatus } from '../../../../core/job.ts';
 import { PushWatcher } from '../../../../core/push-client.ts';
 import { ensureLocalClient, type LocalClient } from '../../../../scripts/local/local-client.ts';
 import type { PushOutputs } from '../../../../scripts/local/provision-push.ts';
 import { createTestStack, type TestStack } from '../../../support/local-stack.ts';
-import { addPushChannel, type RecordingWatcher, recordingWatcher } from '../../../support/push.ts';
+import {
+  addPushChannel,
+  newPushJob,
+  type RecordingWatcher,
+  recordingWatcher,
+  runPushJob,
+} from '../../../support/push.ts';
 
 let stack: TestStack;
 let push: PushOutputs;
@@ -35,33 +34,8 @@ async function watch(apiKey = stack.client.apiKey): Promise<RecordingWatcher> {
   return w;
 }
 
-async function newJob(clientId = stack.client.clientId): Promise<string> {
-  const jobId = randomUUID();
-  await stack.jobs.create({
-    jobId,
-    status: JobStatus.AwaitingUpload,
-    task: 'ocr',
-    bucket: stack.outputs.bucket,
-    key: `uploads/${clientId}/${jobId}/a.png`,
-    clientId,
-  });
-  return jobId;
-}
-
-/** AWAITING_UPLOAD -> QUEUED -> RUNNING -> SUCCEEDED, with a pause between changes. */
-async function runJob(jobId: string, pauseMs = 300): Promise<void> {
-  const pause = () => new Promise((r) => setTimeout(r, pauseMs));
-  const { key } = await stack.jobs.require(jobId);
-  await stack.jobs.markUploaded(jobId, key, { size: 10, contentType: 'image/png' });
-  await pause();
-  await stack.jobs.claim(jobId, 'worker-1', 60_000);
-  await pause();
-  await stack.jobs.succeed(jobId, 'worker-1', {
-    resultKey: `results/${jobId}.json`,
-    timings: {},
-    executionProvider: 'cpu',
-  });
-}
+const newJob = (clientId?: string) => newPushJob(stack, clientId);
+const runJob = (jobId: string, pauseMs?: number) => runPushJob(stack, jobId, pauseMs);
 
 describe('push channel', () => {
   it('delivers every change in order, within 1 s of the record, to watchers joining before, during and after', async () => {
